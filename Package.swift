@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Beacon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "beacon", targets: ["beacon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The C boundary: Lua 5.4 from the system, plus small C shims for macros and error raising.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev", "pkg-config"])]
+        ),
+        // One sandboxed lua_State: protected calls, limits, value conversion. No Dispatch, no HTTP.
+        .target(name: "LuaKit", dependencies: ["CLua"], swiftSettings: strict),
+        // Subscribers, history, SSE framing, fan-out. No Lua.
+        .target(
+            name: "EventHub",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        // Plugin discovery, contract, scheduling and reload. Emits results to a sink. No HTTP.
+        .target(
+            name: "PluginHost",
+            dependencies: ["LuaKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Routes and streaming responses on SwiftNIO. No Lua, no timers of plugins.
+        .target(
+            name: "BeaconHTTP",
+            dependencies: [
+                "EventHub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The command line: parses options, wires the pieces, runs them.
+        .executableTarget(
+            name: "beacon",
+            dependencies: [
+                "PluginHost", "EventHub", "BeaconHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
+        .testTarget(name: "EventHubTests", dependencies: ["EventHub"]),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "BeaconHTTPTests",
+            dependencies: [
+                "BeaconHTTP", "EventHub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // Runs the built `beacon` binary as a child process on loopback.
+        .testTarget(name: "EndToEndTests", dependencies: ["beacon"]),
+    ]
+)

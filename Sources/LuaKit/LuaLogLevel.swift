@@ -1,0 +1,4 @@
+/// Level of a message logged by a plugin.
+public enum LuaLogLevel: String, Sendable {
+    case debug, info, warning, error
+}

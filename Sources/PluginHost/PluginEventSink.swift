@@ -1,0 +1,10 @@
+/// Where the plugin host sends what plugins produce. The host calls these from plugin queues
+/// and its control queue, never from an event loop; implementations must be thread-safe and quick.
+public protocol PluginEventSink: Sendable {
+    /// A plugin started (at start-up or when a reload added it).
+    func pluginAdded(_ name: String)
+    /// A result or a `check-error` for plugin `name`; `json` is the encoded `data:` (one line).
+    func publish(plugin name: String, event: String, json: [UInt8])
+    /// A plugin was removed by a reload (`reason` "removed") or the host is stopping.
+    func pluginRemoved(_ name: String, reason: String)
+}

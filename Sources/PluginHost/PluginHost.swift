@@ -1,0 +1,218 @@
+import Dispatch
+import Foundation
+public import Logging
+import LuaKit
+import Synchronization
+
+/// Runs the plugins of one folder: loads them, schedules their checks, reloads the folder on
+/// request, and reports every result to a `PluginEventSink`.
+public final class PluginHost: Sendable {
+    private let configuration: PluginHostConfiguration
+    private let folder: PluginFolder
+    private let loader: PluginLoader
+    private let sink: any PluginEventSink
+    private let logger: Logger
+    private let scheduler: CheckScheduler
+    /// Reloads run one at a time here; no Lua runs here but top-level chunks of new scripts.
+    private let control = DispatchQueue(label: "beacon.plugins.reload")
+    /// All plugin timers fire here; a tick only queues a run.
+    private let timerQueue = DispatchQueue(label: "beacon.plugins.timers")
+
+    private struct Registry {
+        var runners: [String: PluginRunner] = [:]
+        /// Plugins that never loaded, shown in `/plugins` until they do or their file goes.
+        var failedLoads: [String: PluginLoadError] = [:]
+        var libraryFingerprint: [UInt8] = []
+    }
+    private let registry = Mutex(Registry())
+
+    public init(configuration: PluginHostConfiguration, sink: any PluginEventSink, logger: Logger) {
+        self.configuration = configuration
+        self.folder = PluginFolder(path: configuration.directory)
+        self.sink = sink
+        self.logger = logger
+        self.scheduler = CheckScheduler(limit: configuration.maxConcurrentChecks)
+        let folder = self.folder
+        self.loader = PluginLoader(
+            limits: LuaLimits(
+                memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
+            environment: { name in
+                LuaEnvironment(
+                    log: { level, message in
+                        logger.log(level: level.loggerLevel, "[\(name)] \(message)", metadata: ["plugin": "\(name)"])
+                    },
+                    libraryDirectory: folder.libraryPath)
+            },
+            loadTimeout: configuration.loadTimeout)
+    }
+
+    /// Loads the folder for the first time. Throws when the folder cannot be read at all.
+    @discardableResult
+    public func start() throws(PluginFolderError) -> ReloadSummary {
+        _ = try folder.scan()
+        return reload()
+    }
+
+    /// Re-scans the folder and applies the differences. Waits for any reload in progress.
+    @discardableResult
+    public func reload() -> ReloadSummary {
+        control.sync { applyReload() }
+    }
+
+    /// Reloads in the background (from a signal handler's queue, for instance).
+    public func requestReload(completion: @escaping @Sendable (ReloadSummary) -> Void = { _ in }) {
+        control.async { [self] in completion(applyReload()) }
+    }
+
+    /// Stops every timer and closes every plugin; each subscriber gets `done` with `reason`.
+    public func stop(reason: String = "shutdown") {
+        control.sync {
+            let runners = registry.withLock { registry in
+                defer { registry.runners = [:] }
+                return registry.runners
+            }
+            for runner in runners.values { runner.stop() }
+            for runner in runners.values { runner.drain() }
+            for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
+        }
+    }
+
+    /// Names of the running plugins.
+    public var pluginNames: [String] { registry.withLock { $0.runners.keys.sorted() } }
+
+    // MARK: - Status
+
+    /// `GET /plugins`: every plugin, running or failed to load.
+    public func pluginsJSON() -> [UInt8] {
+        let (runners, failed) = registry.withLock { ($0.runners, $0.failedLoads) }
+        var entries: [(String, [UInt8])] = runners.map { ($0.key, $0.value.statusJSON()) }
+        entries += failed.map { ($0.key, Self.failedStatusJSON(name: $0.key, error: $0.value)) }
+        return JSONText.array(entries.sorted { $0.0 < $1.0 }.map(\.1))
+    }
+
+    /// `GET /plugins/NAME`, or nil when there is no such plugin.
+    public func pluginJSON(named name: String) -> [UInt8]? {
+        let (runner, failed) = registry.withLock { ($0.runners[name], $0.failedLoads[name]) }
+        if let runner { return runner.statusJSON() }
+        if let failed { return Self.failedStatusJSON(name: name, error: failed) }
+        return nil
+    }
+
+    private static func failedStatusJSON(name: String, error: PluginLoadError) -> [UInt8] {
+        JSONText.object([
+            ("name", JSONText.string(name)),
+            ("state", JSONText.string("failed")),
+            ("load_error", JSONText.object([
+                ("kind", JSONText.string(error.kind)),
+                ("message", JSONText.string(error.description)),
+            ])),
+        ])
+    }
+
+    // MARK: - Reload
+
+    private func applyReload() -> ReloadSummary {
+        var summary = ReloadSummary()
+        let scan: PluginFolderScan
+        do {
+            scan = try folder.scan()
+        } catch {
+            summary.folderError = error
+            logger.error("reload skipped, the running plugins are kept: \(error)")
+            return summary
+        }
+        summary.ignored = scan.ignored
+        for (entry, reason) in scan.ignored {
+            logger.warning("ignoring \(entry) in the plugins folder: \(reason)")
+        }
+
+        let (current, oldLibrary) = registry.withLock { ($0.runners, $0.libraryFingerprint) }
+        let libraryChanged = scan.libraryFingerprint != oldLibrary
+        let toLoad = scan.files.filter { file in
+            guard let runner = current[file.name] else { return true }
+            return libraryChanged || runner.contents != file.contents
+        }
+        let loaded = loadConcurrently(toLoad)
+
+        for (file, result) in zip(toLoad, loaded) {
+            let runner = current[file.name]
+            switch result {
+            case .success(let plugin):
+                if let runner {
+                    runner.replace(with: plugin, firstDelay: firstDelay(plugin), timerQueue: timerQueue)
+                    summary.changed.append(file.name)
+                } else {
+                    let runner = PluginRunner(plugin: plugin, sink: sink, scheduler: scheduler)
+                    registry.withLock {
+                        $0.runners[file.name] = runner
+                        $0.failedLoads[file.name] = nil
+                    }
+                    sink.pluginAdded(file.name)
+                    runner.start(firstDelay: firstDelay(plugin), timerQueue: timerQueue)
+                    summary.added.append(file.name)
+                }
+            case .failure(let error):
+                summary.failed.append(error)
+                if let runner {
+                    logger.error("\(error.description) (the previous version keeps running)")
+                    let failure = CheckFailure(kind: "load", message: error.description)
+                    runner.noteLoadError(failure)
+                    sink.publish(plugin: file.name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: file.name))
+                } else {
+                    logger.error("\(error.description) (the plugin is not started)")
+                    registry.withLock { $0.failedLoads[file.name] = error }
+                }
+            }
+        }
+
+        let present = Set(scan.files.map(\.name))
+        let loadedNames = Set(toLoad.map(\.name))
+        summary.unchanged = scan.files.map(\.name).filter { !loadedNames.contains($0) }
+        let removed = registry.withLock { registry -> [PluginRunner] in
+            registry.libraryFingerprint = scan.libraryFingerprint
+            registry.failedLoads = registry.failedLoads.filter { present.contains($0.key) }
+            let gone = registry.runners.values.filter { !present.contains($0.name) }
+            for runner in gone { registry.runners[runner.name] = nil }
+            return gone.sorted { $0.name < $1.name }
+        }
+        for runner in removed {
+            runner.stop()
+            sink.pluginRemoved(runner.name, reason: "removed")
+            summary.removed.append(runner.name)
+        }
+        return summary
+    }
+
+    /// Loads scripts in parallel (each in its own new Lua state).
+    private func loadConcurrently(_ files: [PluginFile]) -> [Result<LoadedPlugin, PluginLoadError>] {
+        let results = Mutex([Result<LoadedPlugin, PluginLoadError>?](repeating: nil, count: files.count))
+        let loader = self.loader
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let result = loader.load(files[index])
+            results.withLock { $0[index] = result }
+        }
+        return results.withLock { $0.compactMap { $0 } }
+    }
+
+    /// A fixed phase per plugin name within the start spread, so first runs do not all coincide.
+    private func firstDelay(_ plugin: LoadedPlugin) -> Double {
+        let window = min(configuration.startSpread, plugin.interval)
+        guard window > 0 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in plugin.name.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return window * Double(hash % 10_000) / 10_000
+    }
+}
+
+extension LuaLogLevel {
+    var loggerLevel: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Settings of the plugin host.
+public struct PluginHostConfiguration: Sendable {
+    /// The plugins folder.
+    public var directory: String
+    /// The most checks that run at once (`--max-concurrent-checks`).
+    public var maxConcurrentChecks: Int
+    /// The memory cap of each plugin's Lua state, in bytes (`--plugin-memory`).
+    public var pluginMemoryBytes: Int
+    /// The largest encoded result, in bytes (`--max-event-bytes`).
+    public var maxEventBytes: Int
+    /// How long a script's top level may run when it loads, in seconds.
+    public var loadTimeout: Double
+    /// First runs after a start or reload are spread over this many seconds (never more than
+    /// the plugin's interval), at a fixed phase per plugin name.
+    public var startSpread: Double
+
+    public init(
+        directory: String,
+        maxConcurrentChecks: Int = PluginHostConfiguration.defaultConcurrentChecks,
+        pluginMemoryBytes: Int = 64 << 20,
+        maxEventBytes: Int = 64 << 10,
+        loadTimeout: Double = 10,
+        startSpread: Double = 1
+    ) {
+        self.directory = directory
+        self.maxConcurrentChecks = maxConcurrentChecks
+        self.pluginMemoryBytes = pluginMemoryBytes
+        self.maxEventBytes = maxEventBytes
+        self.loadTimeout = loadTimeout
+        self.startSpread = startSpread
+    }
+
+    /// Four per core.
+    public static var defaultConcurrentChecks: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+}

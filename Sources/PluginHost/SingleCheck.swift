@@ -1,0 +1,54 @@
+import Foundation
+import LuaKit
+
+/// `beacon check FILE.lua`: loads one plugin and runs `check_status()` once under the same rules
+/// as the server, for plugin authors.
+public enum SingleCheck {
+    /// What one run produced: the event name and the encoded `data:`.
+    public struct Output: Sendable {
+        public var event: String
+        public var json: [UInt8]
+    }
+
+    /// Loads `path` and runs its check once. The error is a message to print as it is.
+    public static func run(
+        path: String, configuration: PluginHostConfiguration, log: @escaping @Sendable (String) -> Void
+    ) -> Result<Output, SingleCheckError> {
+        let fileName = (path as NSString).lastPathComponent
+        guard fileName.hasSuffix(".lua"), PluginName.isValid(String(fileName.dropLast(4))) else {
+            return .failure(SingleCheckError(message:
+                "\(fileName): a plugin file is named NAME.lua, NAME made of letters, digits, '_' and '-'"))
+        }
+        guard PluginFolder.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
+            return .failure(SingleCheckError(message: "\(path): no such readable file"))
+        }
+        let name = String(fileName.dropLast(4))
+        let library = ((path as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent(PluginFolder.libraryFolderName)
+        let loader = PluginLoader(
+            limits: LuaLimits(memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
+            environment: { _ in
+                LuaEnvironment(log: { level, message in log("\(level.rawValue): [\(name)] \(message)") },
+                               libraryDirectory: library)
+            },
+            loadTimeout: configuration.loadTimeout)
+        switch loader.load(PluginFile(name: name, path: path, contents: [UInt8](data))) {
+        case .failure(let error):
+            return .failure(SingleCheckError(message: error.description))
+        case .success(let plugin):
+            defer { plugin.sandbox.close(deadline: .after(seconds: 1)) }
+            switch PluginRunner.check(plugin) {
+            case .success(let result):
+                return .success(Output(event: result.event, json: result.json))
+            case .failure(let failure):
+                return .failure(SingleCheckError(message: "\(fileName): \(failure.kind): \(failure.message)"))
+            }
+        }
+    }
+}
+
+/// Why `beacon check` failed.
+public struct SingleCheckError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
