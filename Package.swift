@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The C boundary: Lua 5.4 from the system, plus small C shims for macros and error raising.
@@ -26,6 +27,18 @@ let package = Package(
         ),
         // One sandboxed lua_State: protected calls, limits, value conversion. No Dispatch, no HTTP.
         .target(name: "LuaKit", dependencies: ["CLua"], swiftSettings: strict),
+        // The host functions plugins call for real checks: beacon.http, beacon.tcp, beacon.exec.
+        // Knows LuaKit's host-function types, nothing of plugins or streams.
+        .target(
+            name: "PluginAPI",
+            dependencies: [
+                "LuaKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Subscribers, history, SSE framing, fan-out. No Lua.
         .target(
             name: "EventHub",
@@ -54,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "beacon",
             dependencies: [
-                "PluginHost", "EventHub", "BeaconHTTP",
+                "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -63,6 +76,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
+        .testTarget(
+            name: "PluginAPITests",
+            dependencies: [
+                "PluginAPI", "LuaKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "EventHubTests", dependencies: ["EventHub"]),
         .testTarget(
             name: "PluginHostTests",

@@ -1,28 +1,135 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Thread-safe. Named streams (one per plugin), their history and ids, subscribers, fan-out.
+///
+/// Event ids come from one hub-wide counter starting at (Unix time in ms at creation) × 1000,
+/// so an id below ``idBase`` is from before a restart. Each event is encoded once, as an
+/// HTTP/1.1 chunk, and that one buffer is written to every subscriber.
 public final class EventHub: Sendable {
     /// The configuration the hub was created with.
     public let configuration: EventHubConfiguration
+    /// The first id this hub assigns.
+    let idBase: UInt64
+    let registry: LockedBox<Registry>
+    let retryFrame: SSEFrame
+
+    /// Everything guarded by the hub's lock. Critical sections stay tiny: assign an id, append
+    /// to history, queue the shared buffer for the interested loops.
+    struct Registry {
+        var nextId: UInt64
+        /// Counts everything fanned out (events and `done`s); see ``FramedEvent/sequence``.
+        var sequence: UInt64 = 0
+        var streams: [String: StreamRecord] = [:]
+        var fanouts: [LoopFanout] = []
+        var isShutDown = false
+    }
 
     /// Creates an empty hub; event ids start at (Unix time in ms now) × 1000.
-    public init(configuration: EventHubConfiguration) {
+    public convenience init(configuration: EventHubConfiguration) {
+        self.init(configuration: configuration, idBase: EventHub.unixMilliseconds() * 1000)
+    }
+
+    init(configuration: EventHubConfiguration, idBase: UInt64) {
         self.configuration = configuration
+        self.idBase = idBase
+        self.registry = LockedBox(Registry(nextId: idBase))
+        self.retryFrame = SSEFrame(sse: "retry: \(max(0, configuration.retryMilliseconds))\n\n")
+    }
+
+    private static func unixMilliseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(max(0, now.tv_sec)) * 1000 + UInt64(max(0, now.tv_nsec)) / 1_000_000
     }
 
     /// Adds a stream; idempotent. Subscribers of `/events` (all streams) include it from now on.
-    public func addStream(_ name: String) {}
+    public func addStream(_ name: String) {
+        let limit = self.configuration.historyLimit
+        self.registry.withLock { registry in
+            if registry.streams[name] == nil {
+                registry.streams[name] = StreamRecord(name: name, limit: limit)
+            }
+        }
+    }
 
-    /// Publishes one event on `stream`, from any thread. `json` is the already-encoded data.
-    public func publish(stream: String, event: String, json: [UInt8]) {}
+    /// Publishes one event on `stream`, from any thread: assigns the next id, keeps it in the
+    /// stream's history and sends it to the stream's subscribers.
+    ///
+    /// `json` is the already-encoded data; line breaks in it, if any, become separate `data:`
+    /// lines. Publishing on a stream that was never added (or was removed) does nothing.
+    public func publish(stream: String, event: String, json: [UInt8]) {
+        var prepared = SSEEncoder.prepare(event: event, data: json)
+        var wake: [LoopFanout] = []
+        self.registry.withLock { registry in
+            guard !registry.isShutDown, let index = registry.streams.index(forKey: stream) else { return }
+            let id = registry.nextId
+            registry.nextId += 1
+            registry.sequence += 1
+            let item = FramedEvent(
+                id: id, sequence: registry.sequence, stream: stream, frame: SSEEncoder.finish(&prepared, id: id))
+            registry.streams.values[index].append(item)
+            for fanout in registry.fanouts where fanout.enqueue(.event(item), ifInterestedIn: stream) {
+                wake.append(fanout)
+            }
+        }
+        for fanout in wake { fanout.schedule() }
+    }
 
-    /// Sends `done` to the stream's subscribers, closes its single-stream subscribers, forgets it.
-    public func removeStream(_ name: String, reason: String) {}
+    /// Sends event `done` with data `{"plugin":NAME,"reason":REASON}` to the stream's subscribers,
+    /// ends its single-stream subscribers (multiplexed ones stay open) and forgets the stream.
+    public func removeStream(_ name: String, reason: String) {
+        let done = EventHub.doneFrame(stream: name, reason: reason)
+        var wake: [LoopFanout] = []
+        self.registry.withLock { registry in
+            guard registry.streams.removeValue(forKey: name) != nil else { return }
+            registry.sequence += 1
+            let item = FramedEvent(id: 0, sequence: registry.sequence, stream: name, frame: done)
+            for fanout in registry.fanouts where fanout.enqueue(.done(item), ifInterestedIn: name) {
+                wake.append(fanout)
+            }
+        }
+        for fanout in wake { fanout.schedule() }
+    }
 
-    /// Sends `done` to every stream's subscribers, then closes all of them.
-    public func shutdown(reason: String) {}
+    /// Sends `done` (with `reason`) for every stream to its subscribers, then ends every response.
+    /// Later publishes are ignored and later subscriptions refused.
+    public func shutdown(reason: String) {
+        let snapshot: (names: [String], sequence: UInt64, fanouts: [LoopFanout])? = self.registry.withLock {
+            registry in
+            guard !registry.isShutDown else { return nil }
+            registry.isShutDown = true
+            registry.sequence += 1
+            return (Array(registry.streams.keys).sorted(), registry.sequence, registry.fanouts)
+        }
+        guard let snapshot else { return }
+        let dones = snapshot.names.map {
+            FramedEvent(id: 0, sequence: snapshot.sequence, stream: $0, frame: EventHub.doneFrame(stream: $0, reason: reason))
+        }
+        for fanout in snapshot.fanouts where fanout.enqueue(.shutdown(dones), ifInterestedIn: nil) {
+            fanout.schedule()
+        }
+    }
+
+    static func doneFrame(stream: String, reason: String) -> SSEFrame {
+        let json = "{\"plugin\":\(JSONText.quoted(stream)),\"reason\":\(JSONText.quoted(reason))}"
+        return SSEEncoder.frame(event: "done", data: Array(json.utf8))
+    }
 
     /// The names of the current streams, sorted.
-    public var streamNames: [String] { [] }
+    public var streamNames: [String] {
+        self.registry.withLock { $0.streams.keys.sorted() }
+    }
 
     /// How many subscribers (connections) are attached now.
-    public var subscriberCount: Int { 0 }
+    public var subscriberCount: Int {
+        self.registry.withLock { $0.fanouts }.reduce(0) { $0 + $1.subscriberCount }
+    }
 }

@@ -10,11 +10,11 @@ import Darwin
 ///
 /// NIOCore's own lock lives in NIOConcurrencyHelpers, which this target does not declare, and
 /// `Synchronization.Mutex` needs macOS 15; this is the same small wrapper NIO uses.
-final class LockedBox<Value>: @unchecked Sendable {
+package final class LockedBox<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         self.mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         self.mutex.initialize(to: pthread_mutex_t())
@@ -30,7 +30,7 @@ final class LockedBox<Value>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value. Keep `body` short: no I/O, no callbacks.
     @inline(__always)
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(self.mutex)
         defer { pthread_mutex_unlock(self.mutex) }
         return try body(&self.value)

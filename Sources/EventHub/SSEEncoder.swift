@@ -24,8 +24,7 @@ enum SSEEncoder {
     }
 
     /// Completes a prepared event with its id; the result is the finished chunk.
-    static func finish(_ prepared: ByteBuffer, id: UInt64) -> SSEFrame {
-        var buffer = prepared
+    static func finish(_ buffer: inout ByteBuffer, id: UInt64) -> SSEFrame {
         let idDigits = SSEFrame.decimalDigitCount(id)
         let idLine = 4 + idDigits + 1
         let sseLength = idLine + buffer.writerIndex - reserve - 2
@@ -33,7 +32,7 @@ enum SSEEncoder {
         let start = reserve - idLine - hexDigits - 2
         SSEFrame.setHex(sseLength, digits: hexDigits, at: start, in: &buffer)
         var index = start + hexDigits
-        buffer.setStaticString("\r\nid: ", at: index)
+        _ = buffer.setStaticString("\r\nid: ", at: index)
         index += 6
         SSEFrame.setDecimal(id, digits: idDigits, at: index, in: &buffer)
         buffer.setInteger(UInt8(0x0A), at: index + idDigits)
@@ -51,7 +50,7 @@ enum SSEEncoder {
                 let byte = bytes[index]
                 if byte == 0x0A || byte == 0x0D {
                     buffer.writeStaticString("data: ")
-                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                    buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
                     buffer.writeStaticString("\n")
                     if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A {
                         index += 1
@@ -63,20 +62,19 @@ enum SSEEncoder {
                 }
             }
             buffer.writeStaticString("data: ")
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count]))
+            buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])))
             buffer.writeStaticString("\n")
         }
     }
 
     /// A complete id-less event, e.g. `done`.
     static func frame(event: String, data: [UInt8]) -> SSEFrame {
-        let prepared = prepare(event: event, data: data)
-        let sseLength = prepared.writerIndex - reserve - 2
-        var buffer = prepared
+        var buffer = prepare(event: event, data: data)
+        let sseLength = buffer.writerIndex - reserve - 2
         let hexDigits = SSEFrame.hexDigitCount(sseLength)
         let start = reserve - hexDigits - 2
         SSEFrame.setHex(sseLength, digits: hexDigits, at: start, in: &buffer)
-        buffer.setStaticString("\r\n", at: start + hexDigits)
+        _ = buffer.setStaticString("\r\n", at: start + hexDigits)
         buffer.moveReaderIndex(to: start)
         return SSEFrame(chunk: buffer, headerLength: hexDigits + 2)
     }

@@ -25,6 +25,8 @@ public final class PluginHost: Sendable {
         var libraryFingerprint: [UInt8] = []
     }
     private let registry = Mutex(Registry())
+    /// Looks for runs stuck past their deadline, four times a second.
+    private let watchdog = Mutex<PluginTimer?>(nil)
 
     public init(configuration: PluginHostConfiguration, sink: any PluginEventSink, logger: Logger) {
         self.configuration = configuration
@@ -33,6 +35,7 @@ public final class PluginHost: Sendable {
         self.logger = logger
         self.scheduler = CheckScheduler(limit: configuration.maxConcurrentChecks)
         let folder = self.folder
+        let hostFunctions = configuration.hostFunctions
         self.loader = PluginLoader(
             limits: LuaLimits(
                 memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
@@ -41,7 +44,8 @@ public final class PluginHost: Sendable {
                     log: { level, message in
                         logger.log(level: level.loggerLevel, "[\(name)] \(message)", metadata: ["plugin": "\(name)"])
                     },
-                    libraryDirectory: folder.libraryPath)
+                    libraryDirectory: folder.libraryPath,
+                    hostFunctions: hostFunctions)
             },
             loadTimeout: configuration.loadTimeout)
     }
@@ -50,6 +54,12 @@ public final class PluginHost: Sendable {
     @discardableResult
     public func start() throws(PluginFolderError) -> ReloadSummary {
         _ = try folder.scan()
+        let timer = PluginTimer(queue: timerQueue, firstDelay: 0.25, interval: 0.25) { [weak self] in
+            guard let self else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            for runner in self.registry.withLock({ Array($0.runners.values) }) { runner.watchdog(now: now) }
+        }
+        watchdog.withLock { $0 = timer }
         return reload()
     }
 
@@ -64,16 +74,23 @@ public final class PluginHost: Sendable {
         control.async { [self] in completion(applyReload()) }
     }
 
-    /// Stops every timer and closes every plugin; each subscriber gets `done` with `reason`.
-    public func stop(reason: String = "shutdown") {
+    /// Stops every timer, lets running checks finish (each is bounded by its timeout) for at
+    /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone.
+    /// Returns false when some check was still running at the end (it is abandoned).
+    @discardableResult
+    public func stop(reason: String = "shutdown", timeout: Double = 10) -> Bool {
+        watchdog.withLock { $0 }?.cancel()
         control.sync {
             let runners = registry.withLock { registry in
                 defer { registry.runners = [:] }
                 return registry.runners
             }
             for runner in runners.values { runner.stop() }
-            for runner in runners.values { runner.drain() }
+            let group = DispatchGroup()
+            for runner in runners.values { runner.notify(group) }
+            let finished = group.wait(timeout: .now() + timeout) == .success
             for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
+            return finished
         }
     }
 
@@ -142,7 +159,7 @@ public final class PluginHost: Sendable {
                     runner.replace(with: plugin, firstDelay: firstDelay(plugin), timerQueue: timerQueue)
                     summary.changed.append(file.name)
                 } else {
-                    let runner = PluginRunner(plugin: plugin, sink: sink, scheduler: scheduler)
+                    let runner = PluginRunner(plugin: plugin, sink: sink, scheduler: scheduler, logger: logger)
                     registry.withLock {
                         $0.runners[file.name] = runner
                         $0.failedLoads[file.name] = nil

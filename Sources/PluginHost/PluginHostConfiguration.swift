@@ -1,4 +1,5 @@
 import Foundation
+public import LuaKit
 
 /// Settings of the plugin host.
 public struct PluginHostConfiguration: Sendable {
@@ -15,6 +16,9 @@ public struct PluginHostConfiguration: Sendable {
     /// First runs after a start or reload are spread over this many seconds (never more than
     /// the plugin's interval), at a fixed phase per plugin name.
     public var startSpread: Double
+    /// Functions installed under the `beacon` table of every plugin, by dotted path
+    /// (`"http.get"` becomes `beacon.http.get`).
+    public var hostFunctions: [String: LuaHostFunction]
 
     public init(
         directory: String,
@@ -22,7 +26,8 @@ public struct PluginHostConfiguration: Sendable {
         pluginMemoryBytes: Int = 64 << 20,
         maxEventBytes: Int = 64 << 10,
         loadTimeout: Double = 10,
-        startSpread: Double = 1
+        startSpread: Double = 1,
+        hostFunctions: [String: LuaHostFunction] = [:]
     ) {
         self.directory = directory
         self.maxConcurrentChecks = maxConcurrentChecks
@@ -30,6 +35,7 @@ public struct PluginHostConfiguration: Sendable {
         self.maxEventBytes = maxEventBytes
         self.loadTimeout = loadTimeout
         self.startSpread = startSpread
+        self.hostFunctions = hostFunctions
     }
 
     /// Four per core.

@@ -8,13 +8,16 @@ final class LoadedPlugin: @unchecked Sendable {
     let contents: [UInt8]
     let interval: Double
     let timeout: Double
+    /// Each run starts up to this many seconds late, at random (0 = on the tick).
+    let jitter: Double
     let sandbox: LuaSandbox
 
-    init(name: String, contents: [UInt8], interval: Double, timeout: Double, sandbox: LuaSandbox) {
+    init(name: String, contents: [UInt8], interval: Double, timeout: Double, jitter: Double, sandbox: LuaSandbox) {
         self.name = name
         self.contents = contents
         self.interval = interval
         self.timeout = timeout
+        self.jitter = jitter
         self.sandbox = sandbox
     }
 }
@@ -77,11 +80,24 @@ struct PluginLoader: Sendable {
                 return failure("\(fileName): \(problem.message(field: "timeout"))")
             }
         }
+        var jitter = 0.0
+        let declaredJitter = sandbox.global("jitter")
+        if declaredJitter != .nil {
+            switch PluginDuration.seconds(from: declaredJitter) {
+            case .success(let seconds) where seconds < interval: jitter = seconds
+            case .success:
+                sandbox.close(deadline: .after(seconds: 1))
+                return failure("\(fileName): jitter must be shorter than the schedule (\(formatSeconds(interval)))")
+            case .failure(let problem):
+                sandbox.close(deadline: .after(seconds: 1))
+                return failure("\(fileName): \(problem.message(field: "jitter"))")
+            }
+        }
         guard sandbox.global("check_status") == .function else {
             sandbox.close(deadline: .after(seconds: 1))
             return failure("\(fileName): the script must define a global function check_status()")
         }
         return .success(LoadedPlugin(
-            name: file.name, contents: file.contents, interval: interval, timeout: timeout, sandbox: sandbox))
+            name: file.name, contents: file.contents, interval: interval, timeout: timeout, jitter: jitter, sandbox: sandbox))
     }
 }

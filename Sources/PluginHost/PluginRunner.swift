@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import LuaKit
 import Synchronization
 
@@ -9,6 +10,11 @@ import Synchronization
 final class PluginRunner: Sendable {
     /// What `/plugins` shows about a run in progress.
     enum Phase: String, Sendable { case idle, queued, running }
+
+    /// Consecutive timeouts after which a plugin is backed off.
+    static let timeoutsBeforeBackoff = 3
+    /// The longest back-off, unless the interval itself is longer.
+    static let maximumBackoff = 300.0
 
     struct State {
         var plugin: LoadedPlugin
@@ -26,6 +32,13 @@ final class PluginRunner: Sendable {
         var lastDuration: Double?
         var pendingLoadError: CheckFailure?
         var stopped = false
+        /// The run in progress outlived its deadline inside a call no hook can interrupt.
+        var stuck = false
+        /// The scheduler slot of the run in progress was handed back early (the run is stuck).
+        var slotReleased = false
+        var consecutiveTimeouts = 0
+        /// No run starts before this (monotonic ns) while backing off.
+        var backoffUntil: UInt64 = 0
     }
 
     let name: String
@@ -33,13 +46,15 @@ final class PluginRunner: Sendable {
     private let state: Mutex<State>
     private let sink: any PluginEventSink
     private let scheduler: CheckScheduler
+    private let logger: Logger
 
-    init(plugin: LoadedPlugin, sink: any PluginEventSink, scheduler: CheckScheduler) {
+    init(plugin: LoadedPlugin, sink: any PluginEventSink, scheduler: CheckScheduler, logger: Logger) {
         self.name = plugin.name
         self.queue = DispatchQueue(label: "beacon.plugin.\(plugin.name)")
         self.state = Mutex(State(plugin: plugin))
         self.sink = sink
         self.scheduler = scheduler
+        self.logger = logger
     }
 
     /// The script currently in use (to compare with the file on disk).
@@ -63,18 +78,28 @@ final class PluginRunner: Sendable {
         if state.withLock({ $0.stopped }) { timer.cancel() }
     }
 
-    /// A timer tick: asks the scheduler for a run unless one is queued or running.
+    /// A timer tick: asks the scheduler for a run unless one is queued or running, or the
+    /// plugin is backing off. A plugin's `jitter` delays each run by a random part of it.
     private func tick() {
-        let wanted = state.withLock { state -> Bool in
-            guard !state.stopped else { return false }
-            guard state.phase == .idle else {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let jitter = state.withLock { state -> Double? in
+            guard !state.stopped else { return nil }
+            guard state.phase == .idle, !state.stuck, now >= state.backoffUntil else {
                 state.skippedTicks += 1
-                return false
+                return nil
             }
             state.phase = .queued
-            return true
+            return state.plugin.jitter
         }
-        if wanted { scheduler.submit(self, tickedAt: DispatchTime.now().uptimeNanoseconds) }
+        guard let jitter else { return }
+        if jitter > 0 {
+            let delay = Double.random(in: 0..<jitter)
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+                scheduler.submit(self, tickedAt: DispatchTime.now().uptimeNanoseconds)
+            }
+        } else {
+            scheduler.submit(self, tickedAt: now)
+        }
     }
 
     /// True when a run ticked at `tickedAt` has waited past the next tick.
@@ -97,7 +122,11 @@ final class PluginRunner: Sendable {
     func startRun(scheduler: CheckScheduler) {
         queue.async { [self] in
             performRun()
-            scheduler.releaseSlot()
+            let released = state.withLock { state in
+                defer { state.slotReleased = false }
+                return state.slotReleased
+            }
+            if !released { scheduler.releaseSlot() }
         }
     }
 
@@ -117,8 +146,9 @@ final class PluginRunner: Sendable {
         let duration = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let now = Date().timeIntervalSince1970
 
-        let stopped = state.withLock { state -> Bool in
+        let (stopped, backoff) = state.withLock { state -> (Bool, Double?) in
             state.phase = .idle
+            state.stuck = false
             state.runs += 1
             state.lastRunAt = now
             state.lastDuration = duration
@@ -131,15 +161,59 @@ final class PluginRunner: Sendable {
                 state.lastError = failure
                 state.lastErrorAt = now
             }
-            return state.stopped
+            return (state.stopped, Self.updateBackoff(&state, timedOut: outcome.failureKind == "timeout"))
         }
         guard !stopped else { return }
+        if let backoff {
+            logger.warning(
+                "\(name).lua timed out \(Self.timeoutsBeforeBackoff) or more times in a row; backing off: next run in \(formatSeconds(backoff))")
+        }
         switch outcome {
         case .success(let result):
             sink.publish(plugin: name, event: result.event, json: result.json)
         case .failure(let failure):
             sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
         }
+    }
+
+    /// Counts consecutive timeouts and sets the back-off; returns the new delay when backing off.
+    private static func updateBackoff(_ state: inout State, timedOut: Bool) -> Double? {
+        guard timedOut else {
+            state.consecutiveTimeouts = 0
+            state.backoffUntil = 0
+            return nil
+        }
+        state.consecutiveTimeouts += 1
+        let excess = state.consecutiveTimeouts - timeoutsBeforeBackoff
+        guard excess >= 0 else { return nil }
+        let interval = state.plugin.interval
+        let delay = min(interval * Double(1 << min(excess + 1, 20)), max(interval, maximumBackoff))
+        state.backoffUntil = DispatchTime.now().uptimeNanoseconds &+ UInt64(delay * 1e9)
+        return delay
+    }
+
+    /// Called periodically: a run that outlived its deadline by the grace period is stuck in a
+    /// call no hook can interrupt (a C function such as a pathological pattern match). It gives
+    /// its scheduler slot back so other plugins run on; its ticks are skipped until it returns.
+    func watchdog(now: UInt64) {
+        let newlyStuck = state.withLock { state -> Double? in
+            guard state.phase == .running, !state.stuck else { return nil }
+            let timeout = state.plugin.timeout
+            let grace = max(1, timeout)
+            guard now > state.runStartedAt &+ UInt64((timeout + grace) * 1e9) else { return nil }
+            state.stuck = true
+            state.slotReleased = true
+            return timeout
+        }
+        guard let timeout = newlyStuck else { return }
+        scheduler.releaseSlot()
+        let failure = CheckFailure(
+            kind: "stuck",
+            message: "check_status() is stuck past its timeout of \(formatSeconds(timeout)) in a call Beacon "
+                + "cannot interrupt (for example a pattern match that backtracks without end); its runs are "
+                + "skipped until it returns")
+        logger.error("\(name).lua: \(failure.message)")
+        sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
     }
 
     /// Calls `check_status()` and applies the result rules.
@@ -208,8 +282,11 @@ final class PluginRunner: Sendable {
         }
     }
 
-    /// Blocks until the work queued on the plugin's queue so far has run.
-    func drain() { queue.sync {} }
+    /// Leaves `group` once the work queued on the plugin's queue so far has run.
+    func notify(_ group: DispatchGroup) {
+        group.enter()
+        queue.async { group.leave() }
+    }
 
     // MARK: - Status
 
@@ -220,7 +297,7 @@ final class PluginRunner: Sendable {
                 ("name", JSONText.string(name)),
                 ("schedule", JSONText.number(state.plugin.interval)),
                 ("timeout", JSONText.number(state.plugin.timeout)),
-                ("state", JSONText.string(state.phase.rawValue)),
+                ("state", JSONText.string(Self.stateName(state))),
                 ("runs", JSONText.integer(state.runs)),
                 ("failures", JSONText.integer(state.failures)),
                 ("skipped_ticks", JSONText.integer(state.skippedTicks)),
@@ -237,6 +314,12 @@ final class PluginRunner: Sendable {
                 ("last_duration_ms", state.lastDuration.map { JSONText.number(($0 * 1e6).rounded() / 1e3) }
                     ?? JSONText.null),
             ]
+            if state.plugin.jitter > 0 { members.append(("jitter", JSONText.number(state.plugin.jitter))) }
+            if state.backoffUntil > DispatchTime.now().uptimeNanoseconds {
+                let seconds = Double(state.backoffUntil - DispatchTime.now().uptimeNanoseconds) / 1e9
+                members.append(("backoff_seconds_left", JSONText.number((seconds * 1000).rounded() / 1000)))
+                members.append(("consecutive_timeouts", JSONText.integer(state.consecutiveTimeouts)))
+            }
             if let pending = state.pendingLoadError {
                 members.append(("load_error", JSONText.object([
                     ("kind", JSONText.string(pending.kind)),
@@ -245,6 +328,22 @@ final class PluginRunner: Sendable {
             }
             return JSONText.object(members)
         }
+    }
+}
+
+extension PluginRunner {
+    /// `idle`, `queued`, `running`, `stuck` or `backoff`.
+    fileprivate static func stateName(_ state: State) -> String {
+        if state.stuck { return "stuck" }
+        if state.phase == .idle, state.backoffUntil > DispatchTime.now().uptimeNanoseconds { return "backoff" }
+        return state.phase.rawValue
+    }
+}
+
+extension Result where Failure == CheckFailure {
+    var failureKind: String? {
+        if case .failure(let failure) = self { return failure.kind }
+        return nil
     }
 }
 

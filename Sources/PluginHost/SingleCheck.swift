@@ -29,7 +29,7 @@ public enum SingleCheck {
             limits: LuaLimits(memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
             environment: { _ in
                 LuaEnvironment(log: { level, message in log("\(level.rawValue): [\(name)] \(message)") },
-                               libraryDirectory: library)
+                               libraryDirectory: library, hostFunctions: configuration.hostFunctions)
             },
             loadTimeout: configuration.loadTimeout)
         switch loader.load(PluginFile(name: name, path: path, contents: [UInt8](data))) {

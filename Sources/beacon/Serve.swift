@@ -43,6 +43,11 @@ struct Serve: AsyncParsableCommand {
         valueName: "origin"))
     var corsOrigin: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "On SIGTERM/SIGINT, how long running checks may take to finish before Beacon exits anyway, in seconds.",
+        valueName: "seconds"))
+    var shutdownTimeout: Double = 10
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -54,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         guard history >= 1 else { throw ValidationError("--history must be at least 1") }
         guard retryMs >= 0 else { throw ValidationError("--retry-ms must not be negative") }
         guard heartbeat > 0 else { throw ValidationError("--heartbeat must be more than 0 seconds") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -105,7 +111,9 @@ struct Serve: AsyncParsableCommand {
         }
         let signal = await signals.waitForTermination()
         logger.info("\(signal): shutting down")
-        pluginHost.stop(reason: "shutdown")
+        if !pluginHost.stop(reason: "shutdown", timeout: shutdownTimeout) {
+            logger.warning("some checks were still running after \(shutdownTimeout) s; exiting without them")
+        }
         hub.shutdown(reason: "shutdown")
         try await server.shutdown()
         logger.info("stopped")

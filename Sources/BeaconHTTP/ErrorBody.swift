@@ -1,0 +1,26 @@
+import EventHub
+
+/// The small JSON bodies of error responses.
+enum ErrorBody {
+    static func unknownPlugin(_ name: String) -> String {
+        "{\"error\":\"unknown plugin\",\"plugin\":\(JSONText.quoted(name))}"
+    }
+
+    static func unknownPlugins(_ names: [String]) -> String {
+        "{\"error\":\"unknown plugin\",\"plugins\":\(JSONText.array(names))}"
+    }
+
+    static func notFound(path: String) -> String {
+        "{\"error\":\"not found\",\"path\":\(JSONText.quoted(path)),\"routes\":[\"/\",\"/healthz\",\"/plugins\",\"/plugins/NAME\",\"/events\",\"/events/NAME\"]}"
+    }
+
+    static func methodNotAllowed(_ method: String) -> String {
+        "{\"error\":\"method not allowed\",\"method\":\(JSONText.quoted(method)),\"allow\":[\"GET\",\"HEAD\",\"OPTIONS\"]}"
+    }
+
+    static func badRequest(_ reason: String) -> String {
+        "{\"error\":\"bad request\",\"reason\":\(JSONText.quoted(reason))}"
+    }
+
+    static let shuttingDown = "{\"error\":\"server is shutting down\"}"
+}

@@ -1,0 +1,194 @@
+import NIOCore
+
+/// The subscribers of one event loop and the hand-off into it.
+///
+/// The hub appends items to ``inbox`` under its lock (so items arrive in hub order) and schedules
+/// at most one ``drain()`` at a time with `eventLoop.execute`: one hop per loop, however many
+/// subscribers and events. The drain writes each item's shared buffer to every subscriber that
+/// wants it, then flushes each touched channel once. Everything but ``shared`` is confined to
+/// `eventLoop`.
+final class LoopFanout: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    private let heartbeatInterval: TimeAmount?
+
+    /// State reachable from any thread: the inbox and the interest counts publishers consult.
+    private struct Shared {
+        var inbox: [FanoutItem] = []
+        var scheduled = false
+        var wildcard = 0
+        var byStream: [String: Int] = [:]
+        var subscribers = 0
+
+        func wants(_ stream: String) -> Bool {
+            self.wildcard > 0 || self.byStream[stream] != nil
+        }
+    }
+    private let shared = LockedBox(Shared())
+
+    // Confined to `eventLoop`.
+    private var spare: [FanoutItem] = []
+    private var members: [SSESubscriber] = []
+    private var wildcardMembers: [SSESubscriber] = []
+    private var streamMembers: [String: [SSESubscriber]] = [:]
+    private var dirty: [SSESubscriber] = []
+    private var heartbeat: RepeatedTask?
+
+    init(eventLoop: any EventLoop, heartbeatSeconds: Double) {
+        self.eventLoop = eventLoop
+        if heartbeatSeconds > 0, heartbeatSeconds.isFinite {
+            self.heartbeatInterval = .nanoseconds(Int64(min(heartbeatSeconds, 86_400) * 1e9))
+        } else {
+            self.heartbeatInterval = nil
+        }
+    }
+
+    // MARK: Any thread
+
+    /// Counts a subscriber's interest so publishers start routing to this loop. Called under the
+    /// hub's lock, together with planning the subscriber's replay.
+    func register(_ scope: SubscriptionScope) {
+        self.shared.withLock { shared in
+            shared.subscribers += 1
+            switch scope {
+            case .all: shared.wildcard += 1
+            case .stream, .streams:
+                for name in scope.names { shared.byStream[name, default: 0] += 1 }
+            }
+        }
+    }
+
+    func unregister(_ scope: SubscriptionScope) {
+        self.shared.withLock { shared in
+            shared.subscribers -= 1
+            switch scope {
+            case .all: shared.wildcard -= 1
+            case .stream, .streams:
+                for name in scope.names {
+                    let count = (shared.byStream[name] ?? 1) - 1
+                    shared.byStream[name] = count > 0 ? count : nil
+                }
+            }
+        }
+    }
+
+    var subscriberCount: Int { self.shared.withLock { $0.subscribers } }
+
+    /// Queues `item` if a subscriber here wants `stream` (or always, for nil). Returns true when
+    /// the caller must ``schedule()`` a drain (after releasing the hub's lock).
+    func enqueue(_ item: FanoutItem, ifInterestedIn stream: String?) -> Bool {
+        self.shared.withLock { shared in
+            if let stream, !shared.wants(stream) { return false }
+            if shared.subscribers == 0 { return false }
+            shared.inbox.append(item)
+            if shared.scheduled { return false }
+            shared.scheduled = true
+            return true
+        }
+    }
+
+    func schedule() {
+        self.eventLoop.execute { self.drain() }
+    }
+
+    // MARK: On the event loop
+
+    func add(_ subscriber: SSESubscriber) {
+        self.eventLoop.assertInEventLoop()
+        self.members.append(subscriber)
+        switch subscriber.scope {
+        case .all: self.wildcardMembers.append(subscriber)
+        case .stream, .streams:
+            for name in subscriber.scope.names { self.streamMembers[name, default: []].append(subscriber) }
+        }
+        if self.members.count == 1, let interval = self.heartbeatInterval {
+            self.heartbeat = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                self.beat()
+            }
+        }
+    }
+
+    func remove(_ subscriber: SSESubscriber) {
+        self.eventLoop.assertInEventLoop()
+        guard Self.removeIdentical(subscriber, from: &self.members) else { return }
+        switch subscriber.scope {
+        case .all: _ = Self.removeIdentical(subscriber, from: &self.wildcardMembers)
+        case .stream, .streams:
+            for name in subscriber.scope.names {
+                guard var list = self.streamMembers.removeValue(forKey: name) else { continue }
+                _ = Self.removeIdentical(subscriber, from: &list)
+                if !list.isEmpty { self.streamMembers[name] = list }
+            }
+        }
+        self.unregister(subscriber.scope)
+        if self.members.isEmpty {
+            self.heartbeat?.cancel()
+            self.heartbeat = nil
+        }
+    }
+
+    private static func removeIdentical(_ subscriber: SSESubscriber, from list: inout [SSESubscriber]) -> Bool {
+        guard let index = list.firstIndex(where: { $0 === subscriber }) else { return false }
+        list.swapAt(index, list.count - 1)
+        list.removeLast()
+        return true
+    }
+
+    /// Runs on the loop: takes everything queued and fans it out.
+    private func drain() {
+        self.shared.withLock { shared in
+            swap(&shared.inbox, &self.spare)
+            shared.scheduled = false
+        }
+        for item in self.spare {
+            switch item {
+            case .event(let event):
+                self.deliver(event)
+            case .done(let event):
+                self.deliver(event)
+                self.flushDirty()
+                for subscriber in self.streamMembers[event.stream] ?? [] where subscriber.scope == .stream(event.stream) {
+                    subscriber.finish()
+                }
+            case .shutdown(let dones):
+                self.flushDirty()
+                for subscriber in self.members {
+                    for done in dones where subscriber.scope.includes(done.stream) {
+                        _ = subscriber.deliver(done)
+                    }
+                    subscriber.finish()
+                }
+            }
+        }
+        self.spare.removeAll(keepingCapacity: true)
+        self.flushDirty()
+    }
+
+    /// Writes `event` (without flushing) to every subscriber that follows its stream.
+    @inline(__always)
+    private func deliver(_ event: FramedEvent) {
+        if let list = self.streamMembers[event.stream] {
+            for subscriber in list where subscriber.deliver(event) {
+                self.dirty.append(subscriber)
+            }
+        }
+        for subscriber in self.wildcardMembers where subscriber.deliver(event) {
+            self.dirty.append(subscriber)
+        }
+    }
+
+    private func flushDirty() {
+        for subscriber in self.dirty { subscriber.flush() }
+        self.dirty.removeAll(keepingCapacity: true)
+    }
+
+    /// One heartbeat tick for every subscriber of this loop.
+    private func beat() {
+        for subscriber in self.members { subscriber.heartbeat() }
+    }
+
+    /// Pending (conflated) events per subscriber; for tests and diagnostics.
+    func pendingCounts() -> [Int] {
+        self.eventLoop.assertInEventLoop()
+        return self.members.map(\.pendingCount)
+    }
+}

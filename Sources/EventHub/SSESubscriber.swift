@@ -1,0 +1,147 @@
+import NIOCore
+
+/// One SSE connection, placed first in its channel's pipeline (next to the socket) once the
+/// response head is written, so the fan-out's writes go straight to the socket.
+///
+/// Confined to its channel's event loop. While the channel is not writable it keeps only the
+/// newest event per stream (a newer status supersedes an older one) and writes those, in order,
+/// when the channel drains.
+final class SSESubscriber: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let scope: SubscriptionScope
+    private let chunked: Bool
+    private let minSequence: UInt64
+    private let fanout: LoopFanout
+    private var context: ChannelHandlerContext?
+    private var writable = true
+    private var needsFlush = false
+    private var attached = false
+    private var finished = false
+    /// Newest undelivered event per stream while not writable, oldest first.
+    private var pending: [FramedEvent] = []
+    /// When the channel last became unwritable. A stall timeout (close a subscriber that has not
+    /// drained for too long) belongs in ``heartbeat()``, comparing against this.
+    private var unwritableSince: NIODeadline?
+
+    init(scope: SubscriptionScope, chunked: Bool, minSequence: UInt64, fanout: LoopFanout) {
+        self.scope = scope
+        self.chunked = chunked
+        self.minSequence = minSequence
+        self.fanout = fanout
+    }
+
+    var pendingCount: Int { self.pending.count }
+
+    // MARK: Fan-out side
+
+    /// Registers with the loop's fan-out and sends `retry:` and the replay.
+    func start(retry: SSEFrame, replay: [FramedEvent]) {
+        self.attached = true
+        self.fanout.add(self)
+        self.write(retry)
+        for event in replay { self.write(event.frame) }
+        self.flush()
+    }
+
+    /// Writes (without flush) an event unless already covered, conflating while unwritable.
+    /// Returns true when this subscriber newly needs a flush.
+    @inline(__always)
+    func deliver(_ event: FramedEvent) -> Bool {
+        guard !self.finished, event.sequence > self.minSequence else { return false }
+        guard self.writable else {
+            if let index = self.pending.firstIndex(where: { $0.stream == event.stream }) {
+                self.pending.remove(at: index)
+            }
+            self.pending.append(event)
+            return false
+        }
+        self.write(event.frame)
+        if self.needsFlush { return false }
+        self.needsFlush = true
+        return true
+    }
+
+    @inline(__always)
+    private func write(_ frame: SSEFrame) {
+        guard let context = self.context else { return }
+        context.write(self.wrapOutboundOut(self.chunked ? frame.chunk : frame.payload), promise: nil)
+        self.needsFlush = true
+    }
+
+    func flush() {
+        guard self.needsFlush, let context = self.context else { return }
+        self.needsFlush = false
+        context.flush()
+    }
+
+    func heartbeat() {
+        guard !self.finished, self.writable else { return }
+        self.write(SSEFrame.heartbeat)
+        self.flush()
+    }
+
+    /// Ends the response (last chunk when chunked) and closes the connection.
+    func finish() {
+        guard !self.finished, let context = self.context else { return }
+        self.finished = true
+        self.pending.removeAll()
+        guard self.writable else {
+            context.close(promise: nil)
+            return
+        }
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        self.needsFlush = false
+        context.writeAndFlush(self.wrapOutboundOut(self.chunked ? SSEFrame.terminator : ByteBuffer()), promise: written)
+    }
+
+    private func detach() {
+        guard self.attached else { return }
+        self.attached = false
+        self.fanout.remove(self)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.writable = context.channel.isWritable
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.detach()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // A subscriber has nothing more to say; whatever it sends is dropped.
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.detach()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.writable = context.channel.isWritable
+        if self.writable {
+            self.unwritableSince = nil
+            if !self.pending.isEmpty, !self.finished {
+                let events = self.pending
+                self.pending.removeAll(keepingCapacity: true)
+                for event in events { self.write(event.frame) }
+                self.flush()
+            }
+        } else if self.unwritableSince == nil {
+            self.unwritableSince = .now()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+}

@@ -1,0 +1,117 @@
+import CLua
+
+/// The Swift object behind a state's C callbacks: host functions, `beacon.json`, logging.
+/// C holds it unretained in the context; the owning `LuaSandbox` keeps it alive.
+final class LuaBridge {
+    /// Built-in functions answered in Swift; host functions follow them.
+    enum Builtin: Int32, CaseIterable {
+        case jsonEncode, jsonDecode, readFile
+
+        var path: String {
+            switch self {
+            case .jsonEncode: "json.encode"
+            case .jsonDecode: "json.decode"
+            case .readFile: "read_file"
+            }
+        }
+    }
+
+    let environment: LuaEnvironment
+    let limits: LuaLimits
+    /// Deadline of the operation in progress, handed to host functions.
+    var deadline = LuaDeadline.never
+    /// `beacon.<path>` → callback id; a host function may replace a built-in of the same path.
+    let functionIDs: [String: Int32]
+    private let hostNames: [String]
+    private let hostFunctions: [LuaHostFunction]
+    private let context: UnsafeMutablePointer<beacon_context>
+
+    init(environment: LuaEnvironment, limits: LuaLimits, context: UnsafeMutablePointer<beacon_context>) {
+        self.environment = environment
+        self.limits = limits
+        self.context = context
+        let hosts = environment.hostFunctions.sorted { $0.key < $1.key }
+        hostNames = hosts.map(\.key)
+        hostFunctions = hosts.map(\.value)
+        var ids: [String: Int32] = [:]
+        for builtin in Builtin.allCases { ids[builtin.path] = builtin.rawValue }
+        let first = Int32(Builtin.allCases.count)
+        for (offset, name) in hostNames.enumerated() { ids[name] = first + Int32(offset) }
+        functionIDs = ids
+    }
+
+    /// Installs the C callbacks into the context.
+    func attach() {
+        context.pointee.swift = Unmanaged.passUnretained(self).toOpaque()
+        context.pointee.call = { swift, state, id in
+            guard let swift, let state else { return Int32(BEACON_CALL_ERROR) }
+            return Unmanaged<LuaBridge>.fromOpaque(swift).takeUnretainedValue().call(state, id: id)
+        }
+        context.pointee.log = { swift, level, message, length in
+            guard let swift else { return }
+            let text = message.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self)
+            } ?? ""
+            let bridge = Unmanaged<LuaBridge>.fromOpaque(swift).takeUnretainedValue()
+            bridge.environment.log(LuaBridge.logLevel(level), text)
+        }
+    }
+
+    private static func logLevel(_ level: Int32) -> LuaLogLevel {
+        switch level {
+        case 0: .debug
+        case 1: .info
+        case 2: .warning
+        default: .error
+        }
+    }
+
+    /// Answers host function `id`, called from the C trampoline with the arguments on `state`.
+    private func call(_ state: OpaquePointer, id: Int32) -> Int32 {
+        if let builtin = Builtin(rawValue: id) {
+            switch builtin {
+            case .jsonEncode: return jsonEncode(state)
+            case .jsonDecode: return jsonDecode(state)
+            case .readFile: return readFile(state)
+            }
+        }
+        let index = Int(id) - Builtin.allCases.count
+        guard hostFunctions.indices.contains(index) else { return raise("unknown host function") }
+        let name = "beacon." + hostNames[index]
+        var arguments: [LuaValue] = []
+        let count = lua_gettop(state)
+        if count > 0 {
+            var reader = LuaStackReader(state: state)
+            for slot in 1...count {
+                do {
+                    arguments.append(try reader.read(at: slot))
+                } catch {
+                    return raise("\(name): argument \(slot): \(error.reason)")
+                }
+            }
+        }
+        switch hostFunctions[index](LuaHostCall(deadline: deadline, arguments: arguments)) {
+        case .values(let values):
+            guard let tape = LuaTapeWriter.tape(values) else {
+                return raise("\(name) returned values nested too deeply")
+            }
+            return answer(tape)
+        case .error(let message):
+            return raise(message)
+        }
+    }
+
+    /// Hands `tape` to C as the values to return.
+    func answer(_ tape: [UInt8]) -> Int32 {
+        let stored = tape.withUnsafeBytes { beacon_tape_set(context, $0.baseAddress, $0.count) }
+        guard stored != 0 else { return raise("out of memory") }
+        return Int32(BEACON_CALL_VALUES)
+    }
+
+    /// Hands `message` to C as the error to raise.
+    func raise(_ message: String) -> Int32 {
+        var message = message
+        _ = message.withUTF8 { beacon_tape_set(context, $0.baseAddress, $0.count) }
+        return Int32(BEACON_CALL_ERROR)
+    }
+}

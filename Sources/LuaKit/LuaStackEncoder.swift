@@ -1,0 +1,187 @@
+import CLua
+
+/// Encodes a value on the Lua stack to JSON using only API calls that cannot raise, and raw
+/// access only (no metamethod ever runs).
+///
+/// Rules: a table whose keys are exactly the integers 1...n is an array; a table whose keys
+/// are all strings is an object (keys sorted bytewise, so equal tables give equal bytes); an
+/// empty table is `{}`. Integers stay integers (`3`), floats keep a fraction or exponent
+/// (`3.0`, `1e+300`). Refused: mixed or sparse keys, other key types, functions, userdata,
+/// threads, cycles, NaN and infinities, invalid UTF-8, nesting past `maxDepth`, and output
+/// longer than the limit.
+struct LuaStackEncoder {
+    static let maxDepth = 64
+
+    private let state: OpaquePointer
+    private(set) var writer: JSONWriter
+    private var visiting: [UnsafeRawPointer] = []
+    private var keys: [KeyRef] = []
+
+    private struct KeyRef {
+        var bytes: UnsafeRawBufferPointer
+        var slot: Int32
+    }
+
+    init(state: OpaquePointer, limit: Int) {
+        self.state = state
+        writer = JSONWriter(limit: limit)
+    }
+
+    /// Encodes the value at absolute stack `index`; the stack is left as it was.
+    mutating func encode(at index: Int32) throws(JSONEncodeFailure) {
+        try encodeValue(at: index, depth: 0)
+    }
+
+    private mutating func encodeValue(at index: Int32, depth: Int) throws(JSONEncodeFailure) {
+        let type = lua_type(state, index)
+        switch type {
+        case LUA_TNIL:
+            writer.append("null")
+        case LUA_TBOOLEAN:
+            writer.append(lua_toboolean(state, index) != 0 ? "true" : "false")
+        case LUA_TNUMBER:
+            if lua_isinteger(state, index) != 0 {
+                writer.appendInteger(lua_tointegerx(state, index, nil))
+            } else {
+                try writer.appendNumber(lua_tonumberx(state, index, nil))
+            }
+        case LUA_TSTRING:
+            try writer.appendString(LuaStack.stringBytes(state, index))
+        case LUA_TTABLE:
+            try encodeTable(at: index, depth: depth)
+        default:
+            throw JSONEncodeFailure("cannot encode \(LuaStack.describeType(state, type)) as JSON")
+        }
+    }
+
+    private mutating func encodeTable(at table: Int32, depth: Int) throws(JSONEncodeFailure) {
+        guard depth < Self.maxDepth else {
+            throw JSONEncodeFailure("tables are nested more than \(Self.maxDepth) levels deep")
+        }
+        guard let identity = lua_topointer(state, table) else { return writer.append("{}") }
+        if visiting.contains(identity) {
+            throw JSONEncodeFailure("cyclic table (it contains itself)")
+        }
+        visiting.append(identity)
+        defer { visiting.removeLast() }
+        let base = lua_gettop(state)
+        defer { lua_settop(state, base) }
+        guard lua_checkstack(state, 4) != 0 else { throw tooManyEntries() }
+
+        // One pass over the keys: string keys are kept on the stack (to sort them and to fetch
+        // their values raw); integer keys are only counted.
+        var integerKeys: Int64 = 0
+        var lowest = Int64.max
+        var highest = Int64.min
+        var entries = 0
+        lua_pushnil(state)
+        while lua_next(state, table) != 0 {
+            entries += 1
+            if entries &* 2 > writer.limit - writer.bytes.count {
+                throw .tooLarge(atLeast: writer.bytes.count + entries * 2, limit: writer.limit)
+            }
+            let keyType = lua_type(state, -2)
+            if keyType == LUA_TSTRING {
+                lua_settop(state, -2) // pops the value
+                guard lua_checkstack(state, 3) != 0 else { throw tooManyEntries() }
+                lua_pushvalue(state, -1) // keeps the key below; the copy continues the walk
+            } else if keyType == LUA_TNUMBER && lua_isinteger(state, -2) != 0 {
+                let key = lua_tointegerx(state, -2, nil)
+                integerKeys += 1
+                lowest = Swift.min(lowest, key)
+                highest = Swift.max(highest, key)
+                lua_settop(state, -2) // pops the value
+            } else {
+                throw JSONEncodeFailure(badKey(keyType))
+            }
+        }
+        let stringKeys = Int(lua_gettop(state) - base)
+        if integerKeys > 0 && stringKeys > 0 {
+            throw JSONEncodeFailure(
+                "table mixes array items and named keys; use either a list {a, b} or named fields {x = 1}")
+        }
+        if integerKeys > 0 {
+            guard lowest >= 1 else {
+                throw JSONEncodeFailure("table has integer key \(lowest); arrays must use keys 1..n")
+            }
+            guard highest == integerKeys else {
+                throw JSONEncodeFailure(
+                    "array has holes: \(integerKeys) items but key \(highest); arrays must use keys 1..n without gaps (nil ends a list)")
+            }
+            try encodeArray(table, count: integerKeys, depth: depth)
+        } else if stringKeys > 0 {
+            try encodeObject(table, firstKey: base + 1, count: stringKeys, depth: depth)
+        } else {
+            writer.append("{}")
+        }
+    }
+
+    private mutating func encodeArray(_ table: Int32, count: Int64, depth: Int) throws(JSONEncodeFailure) {
+        writer.append(0x5B)
+        for index in 1...count {
+            if index > 1 { writer.append(0x2C) }
+            lua_rawgeti(state, table, index) // pushes the item
+            do {
+                try encodeValue(at: lua_gettop(state), depth: depth + 1)
+            } catch {
+                throw error.within(.index(Int(index)))
+            }
+            lua_settop(state, -2) // pops the item
+            try writer.checkSize()
+        }
+        writer.append(0x5D)
+    }
+
+    private mutating func encodeObject(
+        _ table: Int32, firstKey: Int32, count: Int, depth: Int
+    ) throws(JSONEncodeFailure) {
+        let start = keys.count
+        defer { keys.removeSubrange(start...) }
+        for slot in firstKey..<(firstKey + Int32(count)) {
+            keys.append(KeyRef(bytes: LuaStack.stringBytes(state, slot), slot: slot))
+        }
+        keys[start...].sort { Self.precedes($0.bytes, $1.bytes) }
+        writer.append(0x7B)
+        for position in start..<(start + count) {
+            let key = keys[position]
+            if position > start { writer.append(0x2C) }
+            do {
+                try writer.appendString(key.bytes)
+            } catch {
+                throw error.isWhole ? error : JSONEncodeFailure("table key is not valid UTF-8")
+            }
+            writer.append(0x3A)
+            lua_pushvalue(state, key.slot) // pushes the key
+            lua_rawget(state, table) // replaces it by the value
+            do {
+                try encodeValue(at: lua_gettop(state), depth: depth + 1)
+            } catch {
+                throw error.within(.key(String(decoding: key.bytes, as: UTF8.self)))
+            }
+            lua_settop(state, -2) // pops the value
+            try writer.checkSize()
+        }
+        writer.append(0x7D)
+    }
+
+    private static func precedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let common = Swift.min(a.count, b.count)
+        if common > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let order = memcmp(pa, pb, common)
+            if order != 0 { return order < 0 }
+        }
+        return a.count < b.count
+    }
+
+    private func badKey(_ keyType: Int32) -> String {
+        if keyType == LUA_TNUMBER {
+            let key = lua_tonumberx(state, -2, nil)
+            return "table key \(key) is not an integer or a string; JSON object keys must be strings"
+        }
+        return "table has \(LuaStack.describeType(state, keyType)) key; JSON object keys must be strings"
+    }
+
+    private func tooManyEntries() -> JSONEncodeFailure {
+        JSONEncodeFailure("table has too many entries to encode")
+    }
+}

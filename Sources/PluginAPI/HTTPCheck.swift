@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import LuaKit
+import NIOCore
+
+/// `beacon.http.get` and `beacon.http.request`: one HTTP exchange on the shared client, waited for
+/// on the plugin's queue, bounded by its timeout and the run's deadline.
+struct HTTPCheck: Sendable {
+    var configuration: PluginAPIConfiguration
+
+    /// `beacon.http.get(url [, opts])`.
+    func get(_ call: LuaHostCall) throws(HostArgumentError) -> [LuaValue] {
+        perform(try HTTPRequestSpec.get(call.arguments), run: call.deadline)
+    }
+
+    /// `beacon.http.request{method=, url=, ...}`.
+    func request(_ call: LuaHostCall) throws(HostArgumentError) -> [LuaValue] {
+        perform(try HTTPRequestSpec.request(call.arguments), run: call.deadline)
+    }
+
+    /// `{status=, headers=, body=, ms=, url=}` or `nil, "message"`.
+    private func perform(_ spec: HTTPRequestSpec, run: LuaDeadline) -> [LuaValue] {
+        let budget = CallBudget(requested: spec.timeout, fallback: configuration.defaultHTTPTimeout, run: run)
+        if let problem = spec.urlProblem { return failure(problem) }
+        guard !budget.isExpired else { return failure(budget.timedOutMessage) }
+        var headers = spec.headers
+        if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { headers.append(("User-Agent", "beacon")) }
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(
+                url: spec.url, method: .init(rawValue: spec.method), headers: .init(headers),
+                body: spec.body.map { .string($0) })
+        } catch {
+            return failure("bad URL '\(spec.url)': \(Self.describe(urlError: error))")
+        }
+
+        let runtime = NetworkRuntime.shared
+        let client = spec.followRedirects ? runtime.following : runtime.direct
+        let start = LuaDeadline.now()
+        let task = client.execute(
+            request: request,
+            delegate: ResponseAccumulator(request: request, maxBodySize: configuration.maxBodyBytes),
+            deadline: .now() + .nanoseconds(budget.remainingNanoseconds)
+        )
+        switch FutureWait.result(of: task.futureResult, before: budget.deadline) {
+        case .success(let response):
+            return [Self.table(response, ms: millisecondsSince(start), url: spec.url)]
+        case .failure(let error as ResponseAccumulator.ResponseTooBigError):
+            return failure("response body larger than \(error.maxBodySize) bytes")
+        case .failure(let error):
+            let port = request.port
+            return failure(NetworkFailure.message(for: error, host: request.host, port: port, budget: budget))
+        case nil:
+            task.cancel()
+            return failure(budget.timedOutMessage)
+        }
+    }
+
+    /// The Lua table of a response; header names lower-cased, repeated headers joined by ", ".
+    private static func table(_ response: HTTPClient.Response, ms: Double, url: String) -> LuaValue {
+        var names: [String] = []
+        var values: [String: String] = [:]
+        for (name, value) in response.headers {
+            let key = name.lowercased()
+            if let previous = values[key] {
+                values[key] = previous + ", " + value
+            } else {
+                names.append(key)
+                values[key] = value
+            }
+        }
+        let headers = names.map { LuaField(key: $0, value: .string(values[$0] ?? "")) }
+        let body = response.body.map { String(buffer: $0) } ?? ""
+        let finalURL = response.history.last?.request.url.absoluteString ?? url
+        return .record([
+            "status": .integer(Int64(response.status.code)),
+            "headers": .table(array: [], fields: headers),
+            "body": .string(body),
+            "ms": .number(ms),
+            "url": .string(finalURL),
+        ])
+    }
+
+    private static func describe(urlError error: any Error) -> String {
+        guard let error = error as? HTTPClientError else { return "\(error)" }
+        switch error {
+        case .invalidURL: return "cannot parse it"
+        case .emptyHost: return "no host"
+        case .emptyScheme: return "no scheme"
+        default: return "\(error)"
+        }
+    }
+}

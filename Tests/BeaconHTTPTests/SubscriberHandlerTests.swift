@@ -1,0 +1,105 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import EventHub
+
+/// Handler-level tests of the subscriber on an `EmbeddedChannel` (synchronous: one thread).
+@Suite("SSE subscriber on EmbeddedChannel")
+struct SubscriberHandlerTests {
+    private func attach(_ hub: EventHub, scope: SubscriptionScope) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        var heads: [ResumeOutcome] = []
+        let result = hub.subscribe(channel: channel, scope: scope, lastEventID: nil, chunked: true) { heads.append($0) }
+        #expect(result == .success(.none))
+        #expect(heads == [.none])
+        return channel
+    }
+
+    private func written(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            text += String(buffer: buffer)
+        }
+        return text
+    }
+
+    @Test func writesPreFramedChunksStraightToTheSocket() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 5000)
+        hub.addStream("a")
+        let channel = try self.attach(hub, scope: .stream("a"))
+        #expect(try self.written(channel) == "d\r\nretry: 3000\n\n\r\n")
+        hub.publish(stream: "a", event: "status", json: Array("{\"ok\":true}".utf8))
+        (channel.eventLoop as? EmbeddedEventLoop)?.run()
+        #expect(try self.written(channel) == "30\r\nid: 5000\nevent: status\ndata: {\"ok\":true}\n\n\r\n")
+        #expect(hub.subscriberCount == 1)
+        _ = try channel.finish()
+        #expect(hub.subscriberCount == 0)
+    }
+
+    @Test func unwritableSubscriberConflatesToNewestPerStream() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
+        hub.addStream("a")
+        hub.addStream("b")
+        let channel = try self.attach(hub, scope: .all)
+        let loop = try #require(channel.eventLoop as? EmbeddedEventLoop)
+        _ = try self.written(channel)
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        for n in 1...50 {
+            hub.publish(stream: n % 2 == 0 ? "a" : "b", event: "e", json: Array("\(n)".utf8))
+        }
+        loop.run()
+        #expect(try self.written(channel) == "")
+        let fanout = try #require(hub.registry.withLock { $0.fanouts.first })
+        #expect(fanout.pendingCounts() == [2])
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        let text = try self.written(channel)
+        let data = SSEParserLite.dataLines(text)
+        #expect(data == ["49", "50"])
+        #expect(fanout.pendingCounts() == [0])
+        _ = try channel.finish()
+    }
+
+    @Test func doneEndsSingleStreamSubscriberWithLastChunk() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
+        hub.addStream("a")
+        let channel = try self.attach(hub, scope: .stream("a"))
+        _ = try self.written(channel)
+        hub.removeStream("a", reason: "gone")
+        (channel.eventLoop as? EmbeddedEventLoop)?.run()
+        let text = try self.written(channel)
+        #expect(text.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"gone\"}\n\n\r\n0\r\n\r\n"))
+        #expect(!channel.isActive)
+        #expect(hub.subscriberCount == 0)
+    }
+
+    @Test func unknownAndShutDownAreRefused() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
+        hub.addStream("a")
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        var wroteHead = false
+        let unknown = hub.subscribe(channel: channel, scope: .streams(["a", "x", "y"]), lastEventID: nil, chunked: true) {
+            _ in wroteHead = true
+        }
+        #expect(unknown == .failure(.unknownStreams(["x", "y"])))
+        hub.shutdown(reason: "bye")
+        let late = hub.subscribe(channel: channel, scope: .all, lastEventID: nil, chunked: true) { _ in wroteHead = true }
+        #expect(late == .failure(.shuttingDown))
+        #expect(!wroteHead)
+        #expect(hub.subscriberCount == 0)
+        _ = try channel.finish()
+    }
+}
+
+/// The `data:` values of a chunked SSE text, for short assertions.
+enum SSEParserLite {
+    static func dataLines(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            line.hasPrefix("data: ") ? String(line.dropFirst(6)) : nil
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import BeaconHTTP
+import EventHub
+import Logging
+
+/// Status JSON for tests: one known plugin.
+struct FixedStatus: StatusSource {
+    func pluginsJSON() -> [UInt8] { Array("[{\"name\":\"a\"}]".utf8) }
+    func pluginJSON(named name: String) -> [UInt8]? { name == "a" ? Array("{\"name\":\"a\"}".utf8) : nil }
+}
+
+/// A hub and a real server on 127.0.0.1, port 0.
+struct TestServer {
+    let hub: EventHub
+    let server: BeaconServer
+    let port: Int
+
+    static func start(
+        streams: [String] = ["a", "b"],
+        hub configuration: EventHubConfiguration = EventHubConfiguration(),
+        cors: [String] = []
+    ) async throws -> TestServer {
+        let hub = EventHub(configuration: configuration)
+        for name in streams { hub.addStream(name) }
+        let server = BeaconServer(
+            configuration: BeaconServerConfiguration(host: "127.0.0.1", port: 0, corsOrigins: cors),
+            hub: hub, status: FixedStatus(), logger: Logger(label: "test"))
+        let port = try await server.start()
+        return TestServer(hub: hub, server: server, port: port)
+    }
+
+    func client(receiveBuffer: Int32? = nil) throws -> RawClient {
+        try RawClient(port: self.port, receiveBuffer: receiveBuffer)
+    }
+
+    func stop() async throws {
+        self.hub.shutdown(reason: "shutdown")
+        try await self.server.shutdown()
+    }
+
+    /// Publishes `{"n":N}` on `stream`.
+    func publish(_ stream: String, _ n: Int, event: String = "status") {
+        self.hub.publish(stream: stream, event: event, json: Array("{\"n\":\(n)}".utf8))
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(timeout: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = RawClient.now() + timeout
+        while RawClient.now() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return try await condition()
+    }
+}

@@ -1,0 +1,85 @@
+import NIOCore
+import Testing
+
+@testable import EventHub
+
+@Suite("SSE framing")
+struct FramingTests {
+    private func framed(_ data: String, event: String = "status", id: UInt64 = 42) -> SSEFrame {
+        var prepared = SSEEncoder.prepare(event: event, data: Array(data.utf8))
+        return SSEEncoder.finish(&prepared, id: id)
+    }
+
+    /// Checks `<hex len>\r\n<payload>\r\n` and returns the payload.
+    private func unchunk(_ frame: SSEFrame) throws -> String {
+        let text = String(buffer: frame.chunk)
+        let headerEnd = try #require(text.firstRange(of: "\r\n"))
+        let length = try #require(Int(text[..<headerEnd.lowerBound], radix: 16))
+        let rest = text[headerEnd.upperBound...]
+        #expect(rest.utf8.count == length + 2)
+        #expect(rest.hasSuffix("\r\n"))
+        let payload = String(rest.dropLast(2))
+        #expect(String(buffer: frame.payload) == payload)
+        return payload
+    }
+
+    @Test(arguments: [
+        ("{\"a\":1}", "data: {\"a\":1}\n"),
+        ("a\nb", "data: a\ndata: b\n"),
+        ("a\r\nb", "data: a\ndata: b\n"),
+        ("a\rb", "data: a\ndata: b\n"),
+        ("a\r\r\nb\n", "data: a\ndata: \ndata: b\ndata: \n"),
+        (":not a comment", "data: :not a comment\n"),
+        (" leading space", "data:  leading space\n"),
+        ("", "data: \n"),
+    ])
+    func dataLinesRebuildThePayload(data: String, lines: String) throws {
+        let payload = try self.unchunk(self.framed(data))
+        #expect(payload == "id: 42\nevent: status\n" + lines + "\n")
+        #expect(!payload.utf8.contains(13))
+    }
+
+    @Test(arguments: [UInt64(0), 9, 10, 1_700_000_000_000_000, UInt64.max])
+    func idDigitsAndChunkLength(id: UInt64) throws {
+        let payload = try self.unchunk(self.framed("x", id: id))
+        #expect(payload == "id: \(id)\nevent: status\ndata: x\n\n")
+    }
+
+    @Test func longPayloadHasCorrectHexLength() throws {
+        let data = String(repeating: "y", count: 70_000)
+        let payload = try self.unchunk(self.framed(data))
+        #expect(payload.utf8.count == "id: 42\nevent: status\ndata: \n\n".utf8.count + 70_000)
+    }
+
+    @Test func eventNameCannotBreakFraming() throws {
+        let payload = try self.unchunk(self.framed("x", event: "bad\r\nid: 7"))
+        #expect(payload == "id: 42\nevent: badid: 7\ndata: x\n\n")
+    }
+
+    @Test func doneRetryHeartbeatAndTerminator() throws {
+        let done = EventHub.doneFrame(stream: "p\"q", reason: "line\nbreak")
+        #expect(try self.unchunk(done) == "event: done\ndata: {\"plugin\":\"p\\\"q\",\"reason\":\"line\\nbreak\"}\n\n")
+        #expect(try self.unchunk(SSEFrame(sse: "retry: 3000\n\n")) == "retry: 3000\n\n")
+        #expect(try self.unchunk(SSEFrame.heartbeat) == ": keep-alive\n\n")
+        #expect(String(buffer: SSEFrame.terminator) == "0\r\n\r\n")
+    }
+
+    @Test func oneBufferSharedNotCopied() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
+        hub.addStream("a")
+        hub.publish(stream: "a", event: "e", json: Array("1".utf8))
+        let (history, latest) = try #require(hub.registry.withLock { registry in
+            registry.streams["a"].map { ($0.history.first, $0.latest) }
+        })
+        let first = try #require(history?.frame.chunk)
+        let second = try #require(latest?.frame.chunk)
+        first.withUnsafeReadableBytes { a in
+            second.withUnsafeReadableBytes { b in #expect(a.baseAddress == b.baseAddress) }
+        }
+    }
+
+    @Test func jsonQuoting() {
+        #expect(JSONText.quoted("a\u{1}b\u{2028}\\") == "\"a\\u0001b\\u2028\\\\\"")
+        #expect(JSONText.array(["x", "y\""]) == "[\"x\",\"y\\\"\"]")
+    }
+}

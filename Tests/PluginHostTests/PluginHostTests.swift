@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import PluginHost
+import Testing
+
+/// The host with real Lua and a recording sink: scheduling, isolation and reload rules.
+@Suite struct PluginHostTests {
+    private func makeHost(_ folder: TempFolder, _ sink: RecordingSink, concurrent: Int = 4, spread: Double = 0)
+        -> PluginHost {
+        PluginHost(
+            configuration: PluginHostConfiguration(
+                directory: folder.path, maxConcurrentChecks: concurrent, pluginMemoryBytes: 16 << 20, startSpread: spread),
+            sink: sink, logger: Logger(label: "test"))
+    }
+
+    @Test func aStuckCCallDoesNotHoldUpOtherPlugins() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        // string.find backtracks for ages inside C, where no instruction hook runs.
+        try folder.write("regex.lua", #"""
+            schedule = "100ms"
+            timeout = "100ms"
+            function check_status() return (("a"):rep(5e4):find(("a*"):rep(40) .. "b")) end
+            """#)
+        try folder.write("steady.lua", #"schedule = "50ms" function check_status() return "ok" end"#)
+        let sink = RecordingSink()
+        // One slot only: the stuck run must give it back for steady to run at all.
+        let host = makeHost(folder, sink, concurrent: 1)
+        try host.start()
+        defer { host.stop(timeout: 0.1) }
+
+        let stuck = sink.wait(for: "regex", count: 1, seconds: 10)
+        #expect(stuck.first?.event == "check-error")
+        #expect(stuck.first?.json.contains(#""kind":"stuck""#) == true, "\(stuck)")
+        let before = sink.published("steady").count
+        let after = sink.wait(for: "steady", count: before + 5, seconds: 10).count
+        #expect(after >= before + 5, "steady kept running while regex is stuck")
+        let status = String(decoding: host.pluginJSON(named: "regex") ?? [], as: UTF8.self)
+        #expect(status.contains(#""state":"stuck""#), "\(status)")
+    }
+
+    @Test func aPluginThatKeepsTimingOutIsBackedOff() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        try folder.write("spin.lua", #"schedule = "20ms" timeout = "20ms" function check_status() while true do end end"#)
+        let sink = RecordingSink()
+        let host = makeHost(folder, sink)
+        try host.start()
+        defer { host.stop() }
+
+        let events = sink.wait(for: "spin", count: 4, seconds: 10)
+        #expect(events.count >= 4)
+        #expect(events.allSatisfy { $0.event == "check-error" && $0.json.contains(#""kind":"timeout""#) })
+        let status = String(decoding: host.pluginJSON(named: "spin") ?? [], as: UTF8.self)
+        #expect(status.contains("backoff_seconds_left") || status.contains("consecutive_timeouts"), "\(status)")
+        // Backed off: far fewer runs than ticks over the next half second.
+        let runsBefore = sink.published("spin").count
+        usleep(500_000)
+        let runsAfter = sink.published("spin").count
+        #expect(runsAfter - runsBefore < 10, "\(runsAfter - runsBefore) runs in 0.5 s at a 20 ms schedule")
+    }
+
+    @Test func runsOfOnePluginNeverOverlapAndTicksAreSkipped() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        // Each run takes ~50 ms of busy Lua while the timer ticks every 10 ms.
+        try folder.write("busy.lua", """
+            schedule = "10ms"
+            timeout = "1s"
+            active = 0
+            function check_status()
+              active = active + 1
+              local overlap = active
+              local t = os.clock() + 0.05
+              while os.clock() < t do end
+              active = active - 1
+              return { overlap = overlap }
+            end
+            """)
+        let sink = RecordingSink()
+        let host = makeHost(folder, sink)
+        try host.start()
+        defer { host.stop() }
+        let events = sink.wait(for: "busy", count: 5)
+        #expect(events.count >= 5)
+        #expect(events.allSatisfy { $0.json == #"{"overlap":1}"# }, "\(events.map(\.json))")
+        let status = try #require(host.pluginJSON(named: "busy"))
+        let object = try JSONSerialization.jsonObject(with: Data(status)) as? [String: Any]
+        #expect((object?["skipped_ticks"] as? Int ?? 0) > 0)
+    }
+
+    @Test func manyFastPluginsAllRunWithinABoundedPool() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        for index in 0..<200 {
+            try folder.write("p\(index).lua", #"schedule = "10ms" n = 0 function check_status() n = n + 1 return n end"#)
+        }
+        let sink = RecordingSink()
+        let host = makeHost(folder, sink, spread: 0.01)
+        let summary = try host.start()
+        defer { host.stop() }
+        #expect(summary.added.count == 200)
+        for index in stride(from: 0, to: 200, by: 17) {
+            #expect(sink.wait(for: "p\(index)", count: 3).count >= 3, "p\(index) ran")
+        }
+    }
+
+    @Test func reloadSummaryAndFailedLoadsAreReported() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        try folder.write("a.lua", #"schedule = "1h" function check_status() return 1 end"#)
+        try folder.write("noload.lua", "while true do end")
+        try folder.write("nofunc.lua", #"schedule = "1s""#)
+        try folder.write("README.md", "hello")
+        let sink = RecordingSink()
+        let host = PluginHost(
+            configuration: PluginHostConfiguration(directory: folder.path, loadTimeout: 0.2, startSpread: 0),
+            sink: sink, logger: Logger(label: "test"))
+        let summary = try host.start()
+        defer { host.stop() }
+        #expect(summary.added == ["a"])
+        #expect(Set(summary.failed.map(\.file)) == ["noload.lua", "nofunc.lua"])
+        #expect(summary.failed.first { $0.file == "nofunc.lua" }?.message.contains("check_status") == true)
+        #expect(summary.failed.first { $0.file == "noload.lua" }?.kind == "timeout")
+        #expect(summary.ignored.map(\.entry) == ["README.md"])
+
+        try FileManager.default.removeItem(atPath: folder.path + "/a.lua")
+        try folder.write("b.lua", #"schedule = "1h" function check_status() return 2 end"#)
+        let second = host.reload()
+        #expect(second.added == ["b"] && second.removed == ["a"])
+        #expect(sink.removed.contains { $0 == ("a", "removed") })
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import PluginHost
+import Synchronization
+
+/// A sink that records what the host sends, for tests.
+final class RecordingSink: PluginEventSink {
+    struct Published: Sendable {
+        var plugin: String
+        var event: String
+        var json: String
+    }
+
+    private let state = Mutex<(added: [String], published: [Published], removed: [(String, String)])>(([], [], []))
+
+    func pluginAdded(_ name: String) { state.withLock { $0.added.append(name) } }
+
+    func publish(plugin name: String, event: String, json: [UInt8]) {
+        state.withLock { $0.published.append(Published(plugin: name, event: event, json: String(decoding: json, as: UTF8.self))) }
+    }
+
+    func pluginRemoved(_ name: String, reason: String) { state.withLock { $0.removed.append((name, reason)) } }
+
+    var added: [String] { state.withLock { $0.added } }
+    var removed: [(String, String)] { state.withLock { $0.removed } }
+    func published(_ plugin: String) -> [Published] { state.withLock { $0.published.filter { $0.plugin == plugin } } }
+
+    /// Waits until `plugin` has published at least `count` events.
+    func wait(for plugin: String, count: Int, seconds: Double = 10) -> [Published] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while published(plugin).count < count, Date() < deadline { usleep(5_000) }
+        return published(plugin)
+    }
+}
+
+/// A temp plugins folder.
+struct TempFolder {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "beacon-host-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ source: String) throws {
+        try source.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)
+    }
+
+    func delete() { try? FileManager.default.removeItem(atPath: path) }
+}
