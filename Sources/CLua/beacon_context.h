@@ -135,7 +135,7 @@ static inline void beacon_hook(lua_State *L, lua_Debug *ar) {
         else if (lua_getinfo(L, "S", ar))
             snprintf(c->where, sizeof c->where, "%s", ar->short_src);
     }
-    // mutated
+    lua_sethook(L, beacon_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
     lua_pushliteral(L, "deadline exceeded");
     lua_error(L);
 }

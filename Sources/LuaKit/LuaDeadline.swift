@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CLua
 
 /// A point on the monotonic clock (`CLOCK_MONOTONIC`, nanoseconds): the same clock the C
 /// deadline hook reads, so Swift and C agree on when a run is over.
@@ -17,9 +13,7 @@ public struct LuaDeadline: Sendable, Comparable {
 
     /// The current monotonic time.
     public static func now() -> LuaDeadline {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return LuaDeadline(nanoseconds: UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec))
+        LuaDeadline(nanoseconds: beacon_monotonic_ns()) // the very function the C hook uses
     }
 
     /// `seconds` from now (negative or NaN values mean "now"; huge values saturate to `never`).
@@ -27,8 +21,9 @@ public struct LuaDeadline: Sendable, Comparable {
         let now = LuaDeadline.now().nanoseconds
         guard seconds > 0 else { return LuaDeadline(nanoseconds: now) }
         let delta = seconds * 1e9
-        guard delta < Double(UInt64.max - now) else { return .never }
-        return LuaDeadline(nanoseconds: now + UInt64(delta))
+        guard delta < 1.8e19 else { return .never } // below 2^64, so the conversion cannot trap
+        let (sum, overflow) = now.addingReportingOverflow(UInt64(delta))
+        return overflow ? .never : LuaDeadline(nanoseconds: sum)
     }
 
     /// A deadline that never passes.

@@ -3,6 +3,9 @@ import CLua
 /// Turns the outcome of a protected call into a `LuaError`, from the context's flags first
 /// (a timeout stays a timeout even if the plugin caught and rethrew it) and the status next.
 struct LuaFailure {
+    /// Longest message or traceback kept, in bytes (a plugin could raise megabytes).
+    static let maxMessageBytes = 4096
+
     let state: OpaquePointer
     let context: UnsafeMutablePointer<beacon_context>
     let limits: LuaLimits
@@ -23,7 +26,8 @@ struct LuaFailure {
     /// The error for a failed `status`, with the message on top of the stack.
     func error(status: Int32, operation: String, chunkName: String? = nil) -> LuaError {
         if let timeout = timeout(operation: operation) { return timeout }
-        let message = lua_type(state, -1) == LUA_TSTRING ? LuaStack.string(state, -1) : "(no error message)"
+        let message = lua_type(state, -1) == LUA_TSTRING
+            ? Self.truncated(LuaStack.stringBytes(state, -1)) : "(no error message)"
         let memory = LuaError(
             kind: .memory,
             message: "out of memory: \(operation) went over the sandbox limit of \(limits.memoryBytes) bytes")
@@ -47,6 +51,13 @@ struct LuaFailure {
     }
 
     private var traceback: String? {
-        context.pointee.traceback.map { String(cString: $0) }
+        context.pointee.traceback.map { Self.truncated(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
+    }
+
+    /// `bytes` as text, cut at `maxMessageBytes` with a note of the full size.
+    static func truncated(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard bytes.count > maxMessageBytes else { return String(decoding: bytes, as: UTF8.self) }
+        let kept = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<maxMessageBytes]), as: UTF8.self)
+        return kept + "… (truncated; \(bytes.count) bytes in all)"
     }
 }

@@ -142,7 +142,8 @@ G.require = function(name)
   if not file then error("module '" .. name .. "' not found: no file " .. shown, 2) end
   local source = file:read("a")
   file:close()
-  local chunk, message = load(source or "", "@" .. shown, "t")
+  if not source then error("module '" .. name .. "' could not be read from " .. shown, 2) end
+  local chunk, message = load(source, "@" .. shown, "t")
   if not chunk then error("error loading module '" .. name .. "': " .. message, 2) end
   loading[name] = true
   local done <close> = setmetatable({}, { __close = function() loading[name] = nil end })

@@ -99,7 +99,7 @@ public final class LuaSandbox {
         }
         let failure = LuaFailure(state: state, context: context, limits: limits)
         guard status == LUA_OK else { throw failure.error(status: status, operation: "\(name)()") }
-        // mutated
+        if let timeout = failure.timeout(operation: "\(name)()") { throw timeout }
         let first = base + 2 // above the message handler
         guard lua_type(state, first) != LUA_TNIL else {
             throw LuaError(kind: .badResult, message: "\(name) returned nil")

@@ -25,6 +25,8 @@ struct LuaStackEncoder {
     init(state: OpaquePointer, limit: Int) {
         self.state = state
         writer = JSONWriter(limit: limit)
+        visiting.reserveCapacity(8)
+        keys.reserveCapacity(16)
     }
 
     /// Encodes the value at absolute stack `index`; the stack is left as it was.

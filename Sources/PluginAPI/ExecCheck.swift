@@ -50,7 +50,7 @@ struct ExecCheck: Sendable {
     private static func environment(with overrides: [(key: String, value: String)]) -> [String] {
         let replaced = Set(overrides.map(\.key))
         var result: [String] = []
-        var entry = environ
+        var entry: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
         while let pointer = entry, let variable = pointer.pointee {
             let text = String(cString: variable)
             let name = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

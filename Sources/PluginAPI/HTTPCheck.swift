@@ -38,7 +38,9 @@ struct HTTPCheck: Sendable {
         let start = LuaDeadline.now()
         let task = client.execute(
             request: request,
-            delegate: ResponseAccumulator(request: request, maxBodySize: configuration.maxBodyBytes),
+            // AsyncHTTPClient traps on a cap outside 0...UInt32.max: keep it in range.
+            delegate: ResponseAccumulator(
+                request: request, maxBodySize: min(max(0, configuration.maxBodyBytes), Int(UInt32.max))),
             deadline: .now() + .nanoseconds(budget.remainingNanoseconds)
         )
         switch FutureWait.result(of: task.futureResult, before: budget.deadline) {

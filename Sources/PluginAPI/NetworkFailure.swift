@@ -8,7 +8,7 @@ import NIOPosix
 /// `TLS error: …`. Shared by `beacon.http.*` and `beacon.tcp.connect`.
 enum NetworkFailure {
     static func message(for error: any Error, host: String, port: Int, budget: CallBudget) -> String {
-        let target = "\(host):\(port)"
+        let target = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         switch error {
         case let error as NIOConnectionError:
             if let first = error.connectionErrors.first {
@@ -30,7 +30,7 @@ enum NetworkFailure {
         default:
             // NIOSSL's errors (handshake, certificate) without importing NIOSSL for their types.
             let type = String(reflecting: Swift.type(of: error))
-            if type.contains("SSL") || type.contains("TLS") { return "TLS error: \(error)" }
+            if type.contains("SSL") || type.contains("TLS") { return "TLS error: \(tlsReason(error))" }
             return "request to \(target) failed: \(error)"
         }
     }
@@ -51,6 +51,15 @@ enum NetworkFailure {
         default:
             return "request to \(target) failed: \(error)"
         }
+    }
+
+    /// BoringSSL's reason code in words (`CERTIFICATE_VERIFY_FAILED` → `certificate verify
+    /// failed`), or the error's own description when it has none.
+    static func tlsReason(_ error: any Error) -> String {
+        let text = String(describing: error)
+        guard let marker = text.ranges(of: "OPENSSL_internal:").last else { return text }
+        let code = text[marker.upperBound...].prefix { $0.isUppercase || $0.isNumber || $0 == "_" }
+        return code.isEmpty ? text : code.lowercased().replacing("_", with: " ")
     }
 
     private static func message(errno code: Int32, target: String) -> String? {

@@ -27,11 +27,13 @@ public enum PluginAPI {
     }
 
     /// Turns an argument error into a Lua error and anything else into the values returned.
-    private static func lua(_ body: () throws(HostArgumentError) -> [LuaValue]) -> LuaHostResult {
+    private static func lua(_ body: () throws -> [LuaValue]) -> LuaHostResult {
         do {
             return .values(try body())
-        } catch {
+        } catch let error as HostArgumentError {
             return .error(error.message)
+        } catch {
+            return .error("\(error)")
         }
     }
 }

@@ -31,7 +31,8 @@ struct ProcessPump {
             let outputOpen = child.stdoutFD >= 0 || child.stderrFD >= 0
             var tick = outputOpen ? 0.05 : 0.01
             if let exitedAt {
-                let drainLeft = Self.drainAfterExit - (-exitedAt.secondsRemaining)
+                let sinceExit = -exitedAt.secondsRemaining
+                let drainLeft = Self.drainAfterExit - sinceExit
                 if !outputOpen || drainLeft <= 0 { return true }
                 tick = drainLeft
             }

@@ -80,7 +80,7 @@ public final class PluginHost: Sendable {
     @discardableResult
     public func stop(reason: String = "shutdown", timeout: Double = 10) -> Bool {
         watchdog.withLock { $0 }?.cancel()
-        control.sync {
+        return control.sync {
             let runners = registry.withLock { registry in
                 defer { registry.runners = [:] }
                 return registry.runners

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PluginAPI
 import PluginHost
 
 /// Options that shape how plugins run, shared by `serve` and `check`.
@@ -24,6 +25,7 @@ struct PluginLimitOptions: ParsableArguments {
             directory: directory,
             pluginMemoryBytes: pluginMemory << 20,
             maxEventBytes: maxEventBytes,
-            loadTimeout: loadTimeout)
+            loadTimeout: loadTimeout,
+            hostFunctions: PluginAPI.hostFunctions())
     }
 }

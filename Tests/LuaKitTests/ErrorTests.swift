@@ -55,6 +55,13 @@ import Testing
         #expect(error?.message == "42")
     }
 
+    @Test func hugeMessagesAreTruncated() throws {
+        let error = try callError("function check_status() error(('x'):rep(5e6)) end")
+        #expect(error?.kind == .error)
+        #expect(error.map { $0.message.utf8.count < 5000 } == true)
+        #expect(error?.message.hasSuffix("… (truncated; 5000012 bytes in all)") == true)
+    }
+
     @Test func syntaxError() throws {
         let error = try runError("function check_status( return 1 end")
         #expect(error?.kind == .syntax)

@@ -80,6 +80,19 @@ import Testing
         """, environment: environment) == #"["number","again"]"#)
     }
 
+    @Test func yieldAcrossACBoundaryIsAnError() throws {
+        #expect(try json("""
+        function check_status()
+          local co = coroutine.wrap(function()
+            print(setmetatable({}, {__tostring = function() coroutine.yield("x") return "s" end}))
+          end)
+          local ok, e = pcall(co)
+          local sorted = pcall(table.sort, {3, 2, 1}, function(a, b) coroutine.yield() return a < b end)
+          return {ok, e, sorted}
+        end
+        """) == #"[false,"attempt to yield across a C-call boundary",false]"#)
+    }
+
     @Test func now() throws {
         let value = try json("function check_status() return beacon.now() end")
         let now = Double(value) ?? 0

@@ -137,6 +137,11 @@ import Testing
         """) == #"{"err":"/nonexistent/file: No such file or directory","first":"line one","missing":true,"n":2,"size":18}"#)
     }
 
+    @Test func readFileRefusesDirectories() throws {
+        #expect(try json("function check_status() local v, e = beacon.read_file('/') return {v == nil, e} end")
+            == #"[true,"/: not a regular file"]"#)
+    }
+
     @Test func ioLinesNeedsAName() throws {
         let error = try callError("function check_status() for l in io.lines() do end end")
         #expect(error?.message.contains("io.lines needs a file name") == true)

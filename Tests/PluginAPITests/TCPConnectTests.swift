@@ -21,6 +21,14 @@ struct TCPConnectTests {
         #expect(Host.failureMessage(values) == "connection refused to 127.0.0.1:\(port)")
     }
 
+    @Test("IPv6 targets are bracketed in messages")
+    func ipv6() throws {
+        // Machines without IPv6 loopback cannot run this one.
+        guard let port = try? closedPort(host: "::1") else { return }
+        let values = Host.values("tcp.connect", [.string("::1"), .integer(Int64(port))])
+        #expect(Host.failureMessage(values) == "connection refused to [::1]:\(port)")
+    }
+
     @Test("an unknown host is a resolve failure")
     func unresolvable() {
         let values = Host.values("tcp.connect", [.string("no-such-host.invalid"), .integer(80), .integer(5)])

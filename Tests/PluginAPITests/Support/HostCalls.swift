@@ -71,11 +71,11 @@ extension LuaValue {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on: bound by the OS, then closed.
-func closedPort() throws -> Int {
+/// A TCP port on `host` that nothing listens on: bound by the OS, then closed.
+func closedPort(host: String = "127.0.0.1") throws -> Int {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     defer { try? group.syncShutdownGracefully() }
-    let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+    let channel = try ServerBootstrap(group: group).bind(host: host, port: 0).wait()
     let port = channel.localAddress?.port ?? 0
     try channel.close().wait()
     return port

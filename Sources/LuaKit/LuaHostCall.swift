@@ -1,0 +1,14 @@
+/// The context a host function is called with.
+public struct LuaHostCall: Sendable {
+    /// The deadline of the current run; a host function should not block past it.
+    public var deadline: LuaDeadline
+    /// The arguments Lua passed, converted to plain values (tables: items 1..n in `array`,
+    /// string keys in `fields` sorted bytewise; strings repaired to valid UTF-8).
+    public var arguments: [LuaValue]
+
+    /// Creates a call context.
+    public init(deadline: LuaDeadline, arguments: [LuaValue]) {
+        self.deadline = deadline
+        self.arguments = arguments
+    }
+}
