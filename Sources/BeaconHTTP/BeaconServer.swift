@@ -52,10 +52,8 @@ public final class BeaconServer: Sendable {
         do {
             listener = try await bootstrap.bind(host: self.configuration.host, port: self.configuration.port).get()
         } catch {
+            // The caller reports the error; nothing is left running.
             try? await group.shutdownGracefully()
-            self.logger.error(
-                "cannot listen",
-                metadata: ["address": "\(self.configuration.host):\(self.configuration.port)", "error": "\(error)"])
             throw error
         }
         self.running.withLock {
@@ -63,7 +61,7 @@ public final class BeaconServer: Sendable {
             $0.listener = listener
         }
         let port = listener.localAddress?.port ?? self.configuration.port
-        self.logger.info("listening", metadata: ["address": "\(self.configuration.host):\(port)"])
+        self.logger.debug("HTTP server bound", metadata: ["address": "\(self.configuration.host):\(port)"])
         return port
     }
 
@@ -80,6 +78,6 @@ public final class BeaconServer: Sendable {
             try? await channel.close()
         }
         try await group.shutdownGracefully()
-        self.logger.info("stopped")
+        self.logger.debug("HTTP server stopped")
     }
 }

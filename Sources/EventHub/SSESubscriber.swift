@@ -57,10 +57,9 @@ final class SSESubscriber: ChannelInboundHandler {
             self.pending.append(event)
             return false
         }
+        let newlyDirty = !self.needsFlush
         self.write(event.frame)
-        if self.needsFlush { return false }
-        self.needsFlush = true
-        return true
+        return newlyDirty
     }
 
     @inline(__always)

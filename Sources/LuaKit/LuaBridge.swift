@@ -90,7 +90,14 @@ final class LuaBridge {
                 }
             }
         }
-        switch hostFunctions[index](LuaHostCall(deadline: deadline, arguments: arguments)) {
+        let result = hostFunctions[index](LuaHostCall(deadline: deadline, arguments: arguments))
+        if deadline != .never, LuaDeadline.now() >= deadline {
+            // The run's time is up while the host call waited: this is the run's timeout, not an
+            // error the plugin may handle. The flag makes the hook raise again if it is caught.
+            context.pointee.timed_out = 1
+            return raise("\(name): the check's deadline passed during the call")
+        }
+        switch result {
         case .values(let values):
             guard let tape = LuaTapeWriter.tape(values) else {
                 return raise("\(name) returned values nested too deeply")

@@ -115,6 +115,13 @@ public final class LuaSandbox {
         return LuaCallResult(json: encoder.writer.bytes, second: second)
     }
 
+    /// The allocator's cap in bytes (0 = unlimited). Lowering it below what is in use makes the
+    /// next allocation that grows the state fail with `.memory`.
+    public var memoryLimit: Int {
+        get { Int(context.pointee.limit) }
+        set { context.pointee.limit = newValue > 0 ? newValue : 0 }
+    }
+
     /// Bytes currently allocated by this state (0 once closed).
     public var memoryInUse: Int {
         Int(context.pointee.used)

@@ -17,24 +17,18 @@ public enum PluginDuration {
     public static func seconds(from value: LuaValue) -> Result<Double, DurationError> {
         switch value {
         case .integer(let n):
-            return checkRange(Double(n), shown: String(n))
+            return checkRange(Double(n), shown: value.shown)
         case .number(let x):
-            return checkRange(x, shown: String(x))
+            return checkRange(x, shown: value.shown)
         case .string(let text):
             guard let seconds = parse(text) else {
-                return .failure(DurationError(shown: "\"\(text)\"", problem: "is not a duration"))
+                return .failure(DurationError(shown: value.shown, problem: "is not a duration"))
             }
-            return checkRange(seconds, shown: "\"\(text)\"")
+            return checkRange(seconds, shown: value.shown)
         case .nil:
             return .failure(DurationError(shown: "nil", problem: "is missing"))
-        case .boolean(let b):
-            return .failure(DurationError(shown: String(b), problem: "is not a duration"))
-        case .table:
-            return .failure(DurationError(shown: "a table", problem: "is not a duration"))
-        case .function:
-            return .failure(DurationError(shown: "a function", problem: "is not a duration"))
-        case .other(let typeName):
-            return .failure(DurationError(shown: "a \(typeName)", problem: "is not a duration"))
+        default:
+            return .failure(DurationError(shown: value.shown, problem: "is not a duration"))
         }
     }
 

@@ -93,6 +93,19 @@ struct PluginLoader: Sendable {
                 return failure("\(fileName): \(problem.message(field: "jitter"))")
             }
         }
+        let declaredMemory = sandbox.global("memory_limit")
+        if declaredMemory != .nil {
+            guard let bytes = PluginMemorySize.bytes(from: declaredMemory) else {
+                sandbox.close(deadline: .after(seconds: 1))
+                return failure("\(fileName): memory_limit = \(declaredMemory.shown) is not a size; use \(PluginMemorySize.acceptedForms)")
+            }
+            guard limits.memoryBytes == 0 || bytes <= limits.memoryBytes else {
+                sandbox.close(deadline: .after(seconds: 1))
+                return failure("\(fileName): memory_limit is \(bytes) bytes, over this server's maximum of "
+                    + "\(limits.memoryBytes) bytes (--plugin-memory)")
+            }
+            sandbox.memoryLimit = bytes
+        }
         guard sandbox.global("check_status") == .function else {
             sandbox.close(deadline: .after(seconds: 1))
             return failure("\(fileName): the script must define a global function check_status()")

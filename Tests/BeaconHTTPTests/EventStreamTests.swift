@@ -156,4 +156,19 @@ struct EventStreamTests {
         }
         try await server.stop()
     }
+
+    /// HTTP/1.0 has no chunked encoding: the same SSE bytes, unframed, delimited by the close.
+    @Test func http10GetsUnchunkedStream() async throws {
+        let server = try await TestServer.start()
+        server.publish("a", 1)
+        let client = try server.client()
+        try client.send("GET /events/a HTTP/1.0\r\n\r\n")
+        let expected = "retry: 3000\n\nid: \(server.hub.idBase)\nevent: status\ndata: {\"n\":1}\n\n"
+        #expect(client.read { RawResponse($0)?.bodyText == expected })
+        #expect(client.response?.header("Transfer-Encoding") == nil)
+        server.hub.removeStream("a", reason: "gone")
+        #expect(client.readToEOF())
+        #expect(client.response?.bodyText.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"gone\"}\n\n") == true)
+        try await server.stop()
+    }
 }

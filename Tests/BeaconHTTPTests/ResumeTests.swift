@@ -78,14 +78,15 @@ struct ResumeTests {
         server.publish("a", 3)  // base+2
         server.publish("b", 4)  // base+3
         server.publish("a", 5)  // base+4: evicts a1 (base+0)
+        server.publish("a", 6)  // base+5: evicts a3 (base+2)
         let base = server.hub.idBase
-        let covered = try self.connect(server, "/events?plugin=a&plugin=b", lastEventID: String(base + 1), events: 3)
+        let covered = try self.connect(server, "/events?plugin=a&plugin=b", lastEventID: String(base + 2), events: 3)
         #expect(covered.resume == "resumed")
-        #expect(covered.data == ["{\"n\":3}", "{\"n\":4}", "{\"n\":5}"])
-        // From base+0: a's history no longer covers it (reset to a's latest), b's does.
-        let partial = try self.connect(server, "/events?plugin=a&plugin=b", lastEventID: String(base), events: 3)
+        #expect(covered.data == ["{\"n\":4}", "{\"n\":5}", "{\"n\":6}"])
+        // From base+1: a's history no longer covers it (reset to a's latest), b's does.
+        let partial = try self.connect(server, "/events?plugin=a&plugin=b", lastEventID: String(base + 1), events: 2)
         #expect(partial.resume == "reset")
-        #expect(partial.data == ["{\"n\":2}", "{\"n\":4}", "{\"n\":5}"])
+        #expect(partial.data == ["{\"n\":4}", "{\"n\":6}"])
         try await server.stop()
     }
 }

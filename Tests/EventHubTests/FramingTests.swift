@@ -10,17 +10,17 @@ struct FramingTests {
         return SSEEncoder.finish(&prepared, id: id)
     }
 
-    /// Checks `<hex len>\r\n<payload>\r\n` and returns the payload.
+    /// Checks `<hex len>\r\n<payload>\r\n` byte by byte and returns the payload.
     private func unchunk(_ frame: SSEFrame) throws -> String {
-        let text = String(buffer: frame.chunk)
-        let headerEnd = try #require(text.firstRange(of: "\r\n"))
-        let length = try #require(Int(text[..<headerEnd.lowerBound], radix: 16))
-        let rest = text[headerEnd.upperBound...]
-        #expect(rest.utf8.count == length + 2)
-        #expect(rest.hasSuffix("\r\n"))
-        let payload = String(rest.dropLast(2))
-        #expect(String(buffer: frame.payload) == payload)
-        return payload
+        let bytes = Array(frame.chunk.readableBytesView)
+        let headerEnd = try #require(bytes.firstIndex(of: 13))
+        #expect(bytes[headerEnd + 1] == 10)
+        let length = try #require(Int(String(decoding: bytes[..<headerEnd], as: UTF8.self), radix: 16))
+        #expect(bytes.count == headerEnd + 2 + length + 2)
+        #expect(bytes.suffix(2) == [13, 10])
+        let payload = Array(bytes[(headerEnd + 2)..<(bytes.count - 2)])
+        #expect(Array(frame.payload.readableBytesView) == payload)
+        return String(decoding: payload, as: UTF8.self)
     }
 
     @Test(arguments: [

@@ -64,16 +64,17 @@ struct ResumePlanTests {
         let hub = EventHub(configuration: EventHubConfiguration(historyLimit: 2), idBase: 1)
         hub.addStream("a")
         hub.addStream("b")
-        for stream in ["a", "b", "a", "b", "a"] { hub.publish(stream: stream, event: "e", json: Array("x".utf8)) }
-        // a: 1,3,5 (1 evicted); b: 2,4.
-        let covered = try #require(self.plan(hub, .streams(["b", "a"]), "2"))
+        for stream in ["a", "b", "a", "b", "a", "a"] { hub.publish(stream: stream, event: "e", json: Array("x".utf8)) }
+        // a: 1,3,5,6 (history 5,6; 3 evicted last); b: 2,4.
+        let covered = try #require(self.plan(hub, .streams(["b", "a"]), "3"))
         #expect(covered.0 == .resumed)
-        #expect(covered.1 == [3, 4, 5])
-        let partial = try #require(self.plan(hub, .all, "1"))
+        #expect(covered.1 == [4, 5, 6])
+        let partial = try #require(self.plan(hub, .all, "2"))
         #expect(partial.0 == .reset)
-        #expect(partial.1 == [2, 4, 5])
+        #expect(partial.1 == [4, 6])
         let none = try #require(self.plan(hub, .all, nil))
-        #expect(none.1 == [4, 5])
+        #expect(none.0 == .none)
+        #expect(none.1 == [4, 6])
     }
 
     @Test func unknownNamesAreRefused() {
