@@ -17,6 +17,7 @@ enum Dashboard {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
+        <link rel="icon" href="data:,">
         <title>Beacon</title>
         <style>
         :root {
@@ -46,7 +47,7 @@ enum Dashboard {
         main { padding: 1rem 1.25rem; }
         #empty { color: var(--muted); }
         #cards { list-style: none; margin: 0; padding: 0; display: grid; gap: 1rem;
-          grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); }
+          grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); align-items: start; }
         .card { background: var(--card); border: 1px solid var(--line); border-radius: .5rem;
           padding: .75rem 1rem; display: flex; flex-direction: column; gap: .5rem; min-width: 0; }
         .card.failed { border-color: var(--bad); box-shadow: inset 4px 0 0 var(--bad); }
@@ -56,7 +57,7 @@ enum Dashboard {
         .value .big { font-size: 2.25rem; font-weight: 600; font-variant-numeric: tabular-nums; line-height: 1.1; }
         .value .text { white-space: pre-wrap; margin: 0; font-family: ui-monospace, monospace; font-size: .9rem; }
         .value .none { color: var(--muted); font-style: italic; }
-        .value dl { margin: 0; display: grid; grid-template-columns: minmax(4rem, max-content) 1fr; gap: .2rem .75rem; }
+        .value dl { margin: 0; display: grid; grid-template-columns: fit-content(45%) minmax(0, 1fr); gap: .2rem .75rem; }
         .value dt { color: var(--muted); overflow-wrap: anywhere; }
         .value dd { margin: 0; display: flex; align-items: center; gap: .5rem; flex-wrap: wrap;
           white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -65,7 +66,7 @@ enum Dashboard {
         .error { margin: 0; color: var(--bad); background: var(--bad-bg); border-radius: .25rem;
           padding: .35rem .5rem; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .9rem; }
         .error .kind { font-weight: 600; }
-        .card footer { font-size: .8rem; color: var(--muted); display: flex; gap: .75rem; flex-wrap: wrap; }
+        .card footer { font-size: .8rem; color: var(--muted); display: flex; gap: .25rem 1rem; flex-wrap: wrap; }
         @media (prefers-reduced-motion: no-preference) { .card { transition: border-color .3s; } }
         </style>
         </head>
@@ -123,6 +124,13 @@ enum Dashboard {
             return Number.isInteger(n) ? n.toLocaleString("en") : n.toLocaleString("en", { maximumFractionDigits: 3 });
           }
 
+          function formatSeconds(s) {
+            if (s < 1) return formatNumber(s * 1000) + " ms";
+            if (s < 60) return formatNumber(s) + " s";
+            if (s < 3600) return formatNumber(s / 60) + " min";
+            return formatNumber(s / 3600) + " h";
+          }
+
           function sparkline(points, label) {
             const svg = document.createElementNS(SVG, "svg");
             svg.setAttribute("class", "spark");
@@ -167,12 +175,13 @@ enum Dashboard {
               this.value = node("div", "value");
               this.value.appendChild(node("span", "none", "no result yet"));
               this.error = node("p", "error");
-              this.error.setAttribute("role", "alert");
               this.error.hidden = true;
               const footer = node("footer");
               this.age = node("time", "age", "never");
               this.meta = node("span", "meta");
-              footer.append("updated ", this.age, this.meta);
+              const updated = node("span", "", "updated ");
+              updated.append(this.age);
+              footer.append(updated, this.meta);
               this.root.append(title, this.value, this.error, footer);
               this.setVia();
             }
@@ -208,6 +217,8 @@ enum Dashboard {
               this.root.classList.toggle("failed", !!problem);
               this.root.dataset.failed = problem ? "true" : "false";
               this.error.hidden = !problem;
+              const shown = problem ? problem.kind + ": " + problem.message : "";
+              if (this.error.textContent === shown) return;
               this.error.replaceChildren();
               if (problem) this.error.append(node("span", "kind", problem.kind + ": "), problem.message);
             }
@@ -218,6 +229,12 @@ enum Dashboard {
               points.push(value);
               if (points.length > HISTORY) points.shift();
               return points;
+            }
+
+            elsewhere(event) {
+              // The plugin's latest result went out under a name its check returned: that card shows it.
+              this.value.replaceChildren(node("span", "none", "latest result sent as event " + event));
+              this.value.dataset.type = "elsewhere";
             }
 
             render(result) {
@@ -260,15 +277,16 @@ enum Dashboard {
               // From /plugins: fills a card the stream has not updated yet, and the load error.
               this.loadError = p.load_error ? { kind: p.load_error.kind || "load", message: p.load_error.message || "" } : null;
               const meta = [];
-              if (typeof p.schedule === "number") meta.push("every " + formatNumber(p.schedule) + " s");
-              if (typeof p.runs === "number") meta.push(p.runs + " runs");
-              if (p.failures) meta.push(p.failures + " failed");
+              if (typeof p.schedule === "number") meta.push("every " + formatSeconds(p.schedule));
+              if (typeof p.runs === "number") meta.push("runs " + p.runs);
+              if (p.failures) meta.push("failures " + p.failures);
               if (p.state && p.state !== "idle" && p.state !== "queued") meta.push(p.state);
-              this.meta.textContent = meta.length ? " · " + meta.join(" · ") : "";
+              this.meta.textContent = meta.join(" · ");
               if (!this.streamed && p.last_run_at) {
                 const at = p.last_run_at * 1000;
                 const ownResult = p.last_event === null || p.last_event === undefined || p.last_event === p.name;
                 if (p.last_result !== null && p.last_result !== undefined && ownResult) this.render(p.last_result);
+                else if (!ownResult) this.elsewhere(p.last_event);
                 const err = p.last_error;
                 if (err && err.at === p.last_run_at) this.checkError = { kind: err.kind, message: err.message };
                 this.touch(at);
@@ -318,6 +336,14 @@ enum Dashboard {
             const c = card(name, plugins.has(name) ? "plugin" : "event");
             c.streamed = true;
             c.show(data.value, Date.now());
+            const owner = c.kind === "event" ? cards.get(owners.get(name)) : null;
+            if (owner) {
+              owner.streamed = true;
+              owner.checkError = null;
+              owner.elsewhere(name);
+              owner.touch(Date.now());
+              owner.showError();
+            }
           }
 
           function onCheckError(e) {

@@ -25,6 +25,8 @@ public final class PluginHost: Sendable {
         var libraryFingerprint: [UInt8] = []
     }
     private let registry = Mutex(Registry())
+    /// A background reload is queued and has not started yet.
+    private let reloadWaiting = Mutex(false)
     /// Looks for runs stuck past their deadline, four times a second.
     private let watchdog = Mutex<PluginTimer?>(nil)
 
@@ -69,9 +71,20 @@ public final class PluginHost: Sendable {
         control.sync { applyReload() }
     }
 
-    /// Reloads in the background (from a signal handler's queue, for instance).
+    /// Reloads in the background (from a signal handler's queue, for instance). Requests that
+    /// come while one is waiting to start are folded into it: a storm of SIGHUPs costs one or two
+    /// scans, and the last scan always starts after the last request. `completion` runs only for
+    /// requests that started a reload.
     public func requestReload(completion: @escaping @Sendable (ReloadSummary) -> Void = { _ in }) {
-        control.async { [self] in completion(applyReload()) }
+        let alreadyWaiting = reloadWaiting.withLock { waiting in
+            defer { waiting = true }
+            return waiting
+        }
+        guard !alreadyWaiting else { return }
+        control.async { [self] in
+            reloadWaiting.withLock { $0 = false }
+            completion(applyReload())
+        }
     }
 
     /// Stops every timer, lets running checks finish (each is bounded by its timeout) for at

@@ -20,6 +20,14 @@ from typing import Callable, Optional
 
 import pytest
 
+# scripts/test-browser bounds the whole run with `timeout`, which sends SIGTERM: turn it into
+# KeyboardInterrupt so fixtures still stop their beacon processes and the browser.
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupt)
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).resolve().parent / "pages"
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -173,6 +181,7 @@ def browser():
     ):
         options.add_argument(argument)
     options.page_load_strategy = "eager"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.set_page_load_timeout(20)
     driver.set_script_timeout(20)

@@ -83,6 +83,7 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     }.items():
         write_plugin(plugins, name, source)
     server = beacon_server()
+    browser.get_log("browser")  # drain what earlier tests left
     browser.get(server.base + "/")
     browser.execute_script("window.pwned = undefined;")
 
@@ -94,16 +95,20 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     assert browser.execute_script("return document.documentElement.lang") == "en"
 
     # A card per plugin, with its value; the overridden event name gets a card of its own.
-    wait_for(lambda: {"alpha", "beta", "broken", "hostile", "ovr.special", "slow", "nosched"} <= set(card_keys(browser)),
-             10, "a card per plugin")
+    all_cards = {"alpha", "beta", "broken", "hostile", "ovr", "ovr.special", "slow", "nosched"}
+    wait_for(lambda: all_cards == set(card_keys(browser)), 10, "a card per plugin")
     wait_for(lambda: connection_state(browser) == ["live", "live"], 10, "the connection state 'live'")
     wait_for(lambda: text(browser, '[data-plugin="alpha"] dd[data-key="label"]') == "x <b>&amp;</b>", 10, "alpha's label")
     assert text(browser, '[data-plugin="alpha"] dd[data-key="nested"]') == '{"ok":true}'
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] .value b')
     wait_for(lambda: re.fullmatch(r"[0-9,]+", text(browser, '[data-plugin="beta"] .value .big') or ""), 10,
              "beta's number, shown large")
-    assert text(browser, '[data-plugin="slow"] .value .text') == "once"
+    wait_for(lambda: text(browser, '[data-plugin="slow"] .value .text') == "once", 10, "slow's string")
     wait_for(lambda: text(browser, '[data-plugin="ovr.special"] dd[data-key="level"]'), 10, "the overridden event's value")
+    wait_for(lambda: "ovr.special" in (text(browser, '[data-plugin="ovr"] .value') or ""), 10,
+             "the plugin's card pointing at its overridden event")
+    wait_for(lambda: text(browser, '[data-plugin="ovr.special"] h2 .via') == "event from ovr", 10,
+             "the overridden event's card naming its plugin")
 
     # Numeric fields get a sparkline once there is history.
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] dd[data-key="count"] svg.spark polyline'),
@@ -135,6 +140,14 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     wait_for(lambda: re.fullmatch(r"[2-9] s ago|1[0-9] s ago", text(browser, '[data-plugin="slow"] time.age') or ""), 6,
              "slow's age to tick past 2 s")
     screenshot(browser, "dashboard")
+    problems = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert not problems, problems
+
+    # A reload of the page builds the same cards again.
+    browser.refresh()
+    wait_for(lambda: all_cards == set(card_keys(browser)), 10, "the cards after a page reload")
+    wait_for(lambda: connection_state(browser) == ["live", "live"], 10, "'live' after a page reload")
+    wait_for(lambda: card(browser, "broken").get_attribute("data-failed") == "true", 10, "broken failed after a page reload")
 
     # Reload with a new plugin: a card appears; with a plugin removed: its card goes.
     write_plugin(plugins, "gamma", GAMMA)

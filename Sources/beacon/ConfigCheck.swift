@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import PluginHost
+
+/// `beacon serve --check-config`: checks the config file and the command line, then loads every
+/// plugin the way the server would (each script's top level runs; no server starts and the
+/// results of any check that fires meanwhile are dropped), and lists every problem found.
+/// For CI pipelines and for `ExecStartPre=` before a restart.
+struct ConfigCheck {
+    let configPath: String?
+    /// The config file as read; nil when there is none.
+    let reading: ConfigFile.Reading?
+    let commandLine: SettingValues
+
+    /// Prints the problems (standard error) or a short summary (standard output); returns the exit status.
+    func run() -> Int32 {
+        var problems: [String] = []
+        if let configPath, let reading {
+            problems += reading.problems.map { "\(configPath): \($0)" }
+        }
+        let settings = ServeSettings(commandLine: commandLine, configFile: reading?.values ?? [:])
+
+        // Without a usable `plugins` setting the folder checked would not be the one meant.
+        let folderUnknown = commandLine[.plugins] == nil && reading?.unusable.contains(.plugins) == true
+        var summary: ReloadSummary?
+        if folderUnknown {
+            problems.append("plugins not checked: the config file does not say which folder (see above)")
+        } else {
+            let (loaded, folderProblem) = loadPlugins(settings)
+            summary = loaded
+            if let folderProblem { problems.append(folderProblem) }
+            problems += loaded?.failed.map(\.description) ?? []
+            for (entry, reason) in loaded?.ignored ?? [] {
+                printError("warning: \(settings.plugins)/\(entry) is ignored: \(reason)")
+            }
+        }
+
+        guard problems.isEmpty else {
+            for problem in problems { printError("error: \(problem)") }
+            printError("\(problems.count) problem\(problems.count == 1 ? "" : "s") found")
+            return 1
+        }
+        let names = summary?.added ?? []
+        let source = configPath.map { "config \($0) OK; " } ?? ""
+        print("\(source)\(names.count) plugin\(names.count == 1 ? "" : "s") in \(settings.plugins) loaded: "
+              + (names.isEmpty ? "none" : names.joined(separator: ", ")))
+        return 0
+    }
+
+    /// Loads the folder with a plugin host whose output goes nowhere, then stops it at once.
+    private func loadPlugins(_ settings: ServeSettings) -> (ReloadSummary?, String?) {
+        var configuration = settings.hostConfiguration
+        // First runs are spread over this window; a wide one keeps checks from firing before `stop`.
+        configuration.startSpread = 3600
+        let quiet = Logger(label: "beacon.check-config") { _ in SwiftLogNoOpLogHandler() }
+        let host = PluginHost(configuration: configuration, sink: DiscardingSink(), logger: quiet)
+        do {
+            let summary = try host.start()
+            host.stop(reason: "check", timeout: 1)
+            return (summary, nil)
+        } catch {
+            return (nil, "\(error.description)")
+        }
+    }
+}
