@@ -43,7 +43,10 @@ let package = Package(
         // Subscribers, history, SSE framing, fan-out. No Lua.
         .target(
             name: "EventHub",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // Plugin discovery, contract, scheduling and reload. Emits results to a sink. No HTTP.
@@ -58,6 +61,7 @@ let package = Package(
             dependencies: [
                 "EventHub",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +91,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "EventHubTests", dependencies: ["EventHub"]),
+        .testTarget(
+            name: "EventHubTests",
+            dependencies: ["EventHub", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "PluginHostTests",
             dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")]
@@ -96,7 +103,9 @@ let package = Package(
             name: "BeaconHTTPTests",
             dependencies: [
                 "BeaconHTTP", "EventHub",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

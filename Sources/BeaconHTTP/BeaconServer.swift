@@ -1,5 +1,6 @@
 public import EventHub
 public import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -15,7 +16,7 @@ public final class BeaconServer: Sendable {
     private let status: any StatusSource
     private let logger: Logger
     private let connections = ConnectionTracker()
-    private let running = LockedBox(Running())
+    private let running = NIOLockedValueBox(Running())
 
     private struct Running {
         var group: MultiThreadedEventLoopGroup?
@@ -56,7 +57,7 @@ public final class BeaconServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        self.running.withLock {
+        self.running.withLockedValue {
             $0.group = group
             $0.listener = listener
         }
@@ -68,7 +69,7 @@ public final class BeaconServer: Sendable {
     /// Stops accepting and closes every connection. Call `hub.shutdown` first so streams end with
     /// `done`: that is queued on the event loops before these closes, so it is written first.
     public func shutdown() async throws {
-        let (group, listener) = self.running.withLock { running in
+        let (group, listener) = self.running.withLockedValue { running in
             defer { running = Running() }
             return (running.group, running.listener)
         }

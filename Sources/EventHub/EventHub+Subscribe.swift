@@ -18,7 +18,7 @@ extension EventHub {
     ) -> Result<ResumeOutcome, SubscribeRefusal> {
         channel.eventLoop.assertInEventLoop()
         guard channel.isActive else { return .failure(.channelClosed) }
-        let planned = self.registry.withLock { registry -> Result<(SubscriptionPlan, LoopFanout), SubscribeRefusal> in
+        let planned = self.registry.withLockedValue { registry -> Result<(SubscriptionPlan, LoopFanout), SubscribeRefusal> in
             switch registry.plan(scope: scope, lastEventID: lastEventID, base: self.idBase) {
             case .failure(let refusal):
                 return .failure(refusal)
@@ -48,7 +48,7 @@ extension EventHub {
     /// What ``subscribe(channel:scope:lastEventID:chunked:writeHead:)`` would answer, without
     /// subscribing (for `HEAD`).
     package func checkSubscription(scope: SubscriptionScope, lastEventID: String?) -> Result<ResumeOutcome, SubscribeRefusal> {
-        self.registry.withLock { registry in
+        self.registry.withLockedValue { registry in
             registry.plan(scope: scope, lastEventID: lastEventID, base: self.idBase).map(\.outcome)
         }
     }
@@ -56,7 +56,7 @@ extension EventHub {
     /// Pending (conflated) event counts of every subscriber; for tests and diagnostics.
     package func pendingCounts() async throws -> [Int] {
         var counts: [Int] = []
-        for fanout in self.registry.withLock({ $0.fanouts }) {
+        for fanout in self.registry.withLockedValue({ $0.fanouts }) {
             counts += try await fanout.eventLoop.submit { fanout.pendingCounts() }.get()
         }
         return counts

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 #if canImport(Glibc)
@@ -18,7 +19,7 @@ public final class EventHub: Sendable {
     public let configuration: EventHubConfiguration
     /// The first id this hub assigns.
     let idBase: UInt64
-    let registry: LockedBox<Registry>
+    let registry: NIOLockedValueBox<Registry>
     let retryFrame: SSEFrame
 
     /// Everything guarded by the hub's lock. Critical sections stay tiny: assign an id, append
@@ -40,7 +41,7 @@ public final class EventHub: Sendable {
     init(configuration: EventHubConfiguration, idBase: UInt64) {
         self.configuration = configuration
         self.idBase = idBase
-        self.registry = LockedBox(Registry(nextId: idBase))
+        self.registry = NIOLockedValueBox(Registry(nextId: idBase))
         self.retryFrame = SSEFrame(sse: "retry: \(max(0, configuration.retryMilliseconds))\n\n")
     }
 
@@ -53,7 +54,7 @@ public final class EventHub: Sendable {
     /// Adds a stream; idempotent. Subscribers of `/events` (all streams) include it from now on.
     public func addStream(_ name: String) {
         let limit = self.configuration.historyLimit
-        self.registry.withLock { registry in
+        self.registry.withLockedValue { registry in
             if registry.streams[name] == nil {
                 registry.streams[name] = StreamRecord(name: name, limit: limit)
             }
@@ -68,7 +69,7 @@ public final class EventHub: Sendable {
     public func publish(stream: String, event: String, json: [UInt8]) {
         var prepared = SSEEncoder.prepare(event: event, data: json)
         var wake: [LoopFanout] = []
-        self.registry.withLock { registry in
+        self.registry.withLockedValue { registry in
             guard !registry.isShutDown, let index = registry.streams.index(forKey: stream) else { return }
             let id = registry.nextId
             registry.nextId += 1
@@ -88,7 +89,7 @@ public final class EventHub: Sendable {
     public func removeStream(_ name: String, reason: String) {
         let done = EventHub.doneFrame(stream: name, reason: reason)
         var wake: [LoopFanout] = []
-        self.registry.withLock { registry in
+        self.registry.withLockedValue { registry in
             guard registry.streams.removeValue(forKey: name) != nil else { return }
             registry.sequence += 1
             let item = FramedEvent(id: 0, sequence: registry.sequence, stream: name, frame: done)
@@ -102,7 +103,7 @@ public final class EventHub: Sendable {
     /// Sends `done` (with `reason`) for every stream to its subscribers, then ends every response.
     /// Later publishes are ignored and later subscriptions refused.
     public func shutdown(reason: String) {
-        let snapshot: (names: [String], sequence: UInt64, fanouts: [LoopFanout])? = self.registry.withLock {
+        let snapshot: (names: [String], sequence: UInt64, fanouts: [LoopFanout])? = self.registry.withLockedValue {
             registry in
             guard !registry.isShutDown else { return nil }
             registry.isShutDown = true
@@ -125,11 +126,11 @@ public final class EventHub: Sendable {
 
     /// The names of the current streams, sorted.
     public var streamNames: [String] {
-        self.registry.withLock { $0.streams.keys.sorted() }
+        self.registry.withLockedValue { $0.streams.keys.sorted() }
     }
 
     /// How many subscribers (connections) are attached now.
     public var subscriberCount: Int {
-        self.registry.withLock { $0.fanouts }.reduce(0) { $0 + $1.subscriberCount }
+        self.registry.withLockedValue { $0.fanouts }.reduce(0) { $0 + $1.subscriberCount }
     }
 }

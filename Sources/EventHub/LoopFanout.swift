@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The subscribers of one event loop and the hand-off into it.
@@ -23,7 +24,7 @@ final class LoopFanout: @unchecked Sendable {
             self.wildcard > 0 || self.byStream[stream] != nil
         }
     }
-    private let shared = LockedBox(Shared())
+    private let shared = NIOLockedValueBox(Shared())
 
     // Confined to `eventLoop`.
     private var spare: [FanoutItem] = []
@@ -47,7 +48,7 @@ final class LoopFanout: @unchecked Sendable {
     /// Counts a subscriber's interest so publishers start routing to this loop. Called under the
     /// hub's lock, together with planning the subscriber's replay.
     func register(_ scope: SubscriptionScope) {
-        self.shared.withLock { shared in
+        self.shared.withLockedValue { shared in
             shared.subscribers += 1
             switch scope {
             case .all: shared.wildcard += 1
@@ -58,7 +59,7 @@ final class LoopFanout: @unchecked Sendable {
     }
 
     func unregister(_ scope: SubscriptionScope) {
-        self.shared.withLock { shared in
+        self.shared.withLockedValue { shared in
             shared.subscribers -= 1
             switch scope {
             case .all: shared.wildcard -= 1
@@ -71,12 +72,12 @@ final class LoopFanout: @unchecked Sendable {
         }
     }
 
-    var subscriberCount: Int { self.shared.withLock { $0.subscribers } }
+    var subscriberCount: Int { self.shared.withLockedValue { $0.subscribers } }
 
     /// Queues `item` if a subscriber here wants `stream` (or always, for nil). Returns true when
     /// the caller must ``schedule()`` a drain (after releasing the hub's lock).
     func enqueue(_ item: FanoutItem, ifInterestedIn stream: String?) -> Bool {
-        self.shared.withLock { shared in
+        self.shared.withLockedValue { shared in
             if let stream, !shared.wants(stream) { return false }
             if shared.subscribers == 0 { return false }
             shared.inbox.append(item)
@@ -135,7 +136,7 @@ final class LoopFanout: @unchecked Sendable {
 
     /// Runs on the loop: takes everything queued and fans it out.
     private func drain() {
-        self.shared.withLock { shared in
+        self.shared.withLockedValue { shared in
             swap(&shared.inbox, &self.spare)
             shared.scheduled = false
         }

@@ -39,7 +39,7 @@ struct Check: ParsableCommand {
         case .success(let output):
             print("event: \(output.event)")
             print("data: \(String(decoding: output.json, as: UTF8.self))")
-            fflush(stdout)
+            fflush(nil)
             return true
         case .failure(let error):
             printError("error: \(error.message)")

@@ -19,7 +19,7 @@ struct CheckWatch {
         defer { withExtendedLifetime(sources) {} }
 
         print("watching \(file) (Ctrl-C to stop)")
-        fflush(stdout)
+        fflush(nil)
         var stamp = FileStamp(path: file)
         _ = Check.runOnce(file: file, configuration: configuration)
         while Self.interrupts.load(ordering: .relaxed) == 0 {
@@ -30,15 +30,15 @@ struct CheckWatch {
             print("")
             if now == nil {
                 print("--- \(file) is gone (\(Self.clock())); waiting for it")
-                fflush(stdout)
+                fflush(nil)
                 continue
             }
             print("--- \(file) changed (\(Self.clock()))")
-            fflush(stdout)
+            fflush(nil)
             _ = Check.runOnce(file: file, configuration: configuration)
         }
         print("stopped watching \(file)")
-        fflush(stdout)
+        fflush(nil)
     }
 
     /// SIGINT and SIGTERM set the flag the loop reads; a second one exits at once.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import Synchronization
 
 /// Writes each log event to standard error as one JSON object on one line:
 /// `{"time":"2026-01-02T03:04:05.678Z","level":"info","label":"beacon","message":"...","metadata":{...}}`.
@@ -113,14 +114,22 @@ struct JSONLogHandler: LogHandler {
             + "." + padded(Int32(now.tv_nsec / 1_000_000), 3) + "Z"
     }
 
-    /// One write per line under stderr's lock, so lines from different threads never interleave.
+    /// One line at a time, so lines from different threads never interleave, straight to the
+    /// file descriptor (no stdio buffer that a crash could lose).
+    private static let writeLock = Mutex(())
+
     private static func write(_ line: String) {
         var line = line
-        line.withUTF8 { bytes in
-            flockfile(stderr)
-            _ = fwrite(bytes.baseAddress, 1, bytes.count, stderr)
-            fflush(stderr)
-            funlockfile(stderr)
+        writeLock.withLock { _ in
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
         }
     }
 }

@@ -8,8 +8,10 @@ struct RoutingTests {
     private func exchange(_ server: TestServer, _ raw: String) throws -> RawClient {
         let client = try server.client()
         try client.send(raw)
+        let isHead = raw.hasPrefix("HEAD ")
         client.read { bytes in
             guard let response = RawResponse(bytes) else { return false }
+            if isHead { return true }
             if let length = response.header("Content-Length").flatMap(Int.init) { return response.body.count >= length }
             return response.status == 204
         }

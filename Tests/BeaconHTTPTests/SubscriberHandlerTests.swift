@@ -53,7 +53,7 @@ struct SubscriberHandlerTests {
         }
         loop.run()
         #expect(try self.written(channel) == "")
-        let fanout = try #require(hub.registry.withLock { $0.fanouts.first })
+        let fanout = try #require(hub.registry.withLockedValue { $0.fanouts.first })
         #expect(fanout.pendingCounts() == [2])
         channel.isWritable = true
         channel.pipeline.fireChannelWritabilityChanged()

@@ -63,7 +63,7 @@ import Glibc
         #expect(errors.contains("key \"log-level\" = \"loud\": must be one of"), "\(errors)")
         #expect(!errors.contains("nonexistent"), "stops at the config file, before the plugins folder")
 
-        let syntax = try config.write("broken.toml", "port = 80\nhost = \n")
+        let syntax = try config.write("port = 80\nhost = \n", as: "broken.toml")
         let parse = try BeaconCommand.run(["serve", "--config", syntax])
         #expect(parse.status != 0)
         #expect(parse.errors.contains("\(syntax): line 2"), "\(parse.errors)")

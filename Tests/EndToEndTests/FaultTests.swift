@@ -27,6 +27,7 @@ import Glibc
         #expect(Date().timeIntervalSince(started) < 10)
         let done = single.nextEvent(seconds: 5) { $0.event == "done" }
         #expect(done?.object?["reason"] as? String == "shutdown")
+        #expect(single.nextEvent(seconds: 5) == nil, "nothing after done")
         var doneFor: Set<String> = []
         while let event = all.nextEvent(seconds: 5) {
             if event.event == "done", let plugin = event.object?["plugin"] as? String { doneFor.insert(plugin) }

@@ -68,7 +68,7 @@ struct FramingTests {
         let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
         hub.addStream("a")
         hub.publish(stream: "a", event: "e", json: Array("1".utf8))
-        let (history, latest) = try #require(hub.registry.withLock { registry in
+        let (history, latest) = try #require(hub.registry.withLockedValue { registry in
             registry.streams["a"].map { ($0.history.first, $0.latest) }
         })
         let first = try #require(history?.frame.chunk)

@@ -11,7 +11,7 @@ import Darwin
 @Suite("Ids and history")
 struct IdAndHistoryTests {
     private func ids(_ hub: EventHub, _ stream: String) -> [UInt64] {
-        hub.registry.withLock { Array($0.streams[stream]?.history.map(\.id) ?? []) }
+        hub.registry.withLockedValue { Array($0.streams[stream]?.history.map(\.id) ?? []) }
     }
 
     @Test func idsStartAtBootMillisecondsTimesThousand() {
@@ -59,7 +59,7 @@ struct IdAndHistoryTests {
         hub.addStream("a")
         for n in 0..<5 { hub.publish(stream: "a", event: "e", json: Array("\(n)".utf8)) }
         #expect(self.ids(hub, "a") == [102, 103, 104])
-        let record = hub.registry.withLock { $0.streams["a"] }
+        let record = hub.registry.withLockedValue { $0.streams["a"] }
         #expect(record?.highestEvictedId == 101)
         #expect(record?.latest?.id == 104)
     }
@@ -69,7 +69,7 @@ struct IdAndHistoryTests {
         hub.addStream("a")
         hub.publish(stream: "a", event: "e", json: Array("1".utf8))
         hub.publish(stream: "a", event: "e", json: Array("2".utf8))
-        let record = hub.registry.withLock { $0.streams["a"] }
+        let record = hub.registry.withLockedValue { $0.streams["a"] }
         #expect(record?.history.isEmpty == true)
         #expect(record?.latest?.id == 101)
         #expect(record?.highestEvictedId == 101)
@@ -85,7 +85,7 @@ struct IdAndHistoryTests {
         hub.addStream("a")  // idempotent: history kept
         #expect(self.ids(hub, "a") == [1])
         hub.publish(stream: "nope", event: "e", json: Array("1".utf8))
-        #expect(hub.registry.withLock { $0.nextId } == 2)
+        #expect(hub.registry.withLockedValue { $0.nextId } == 2)
         hub.removeStream("a", reason: "deleted")
         #expect(hub.streamNames == ["b"])
         hub.addStream("a")  // re-added: starts empty

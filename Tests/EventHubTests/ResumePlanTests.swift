@@ -14,7 +14,7 @@ struct ResumePlanTests {
     }
 
     private func plan(_ hub: EventHub, _ scope: SubscriptionScope, _ lastEventID: String?) -> (ResumeOutcome, [UInt64])? {
-        let result = hub.registry.withLock { $0.plan(scope: scope, lastEventID: lastEventID, base: hub.idBase) }
+        let result = hub.registry.withLockedValue { $0.plan(scope: scope, lastEventID: lastEventID, base: hub.idBase) }
         guard case .success(let plan) = result else { return nil }
         return (plan.outcome, plan.events.map(\.id))
     }
@@ -79,7 +79,7 @@ struct ResumePlanTests {
 
     @Test func unknownNamesAreRefused() {
         let hub = self.hub()
-        let result = hub.registry.withLock { $0.plan(scope: .streams(["a", "x", "x"]), lastEventID: nil, base: 1000) }
+        let result = hub.registry.withLockedValue { $0.plan(scope: .streams(["a", "x", "x"]), lastEventID: nil, base: 1000) }
         guard case .failure(let refusal) = result else {
             Issue.record("expected a refusal")
             return

@@ -79,7 +79,7 @@ struct ConfigFolder {
 
     /// Writes `text` as `name` (atomically) and returns its path.
     @discardableResult
-    func write(_ name: String = "beacon.toml", _ text: String) throws -> String {
+    func write(_ text: String, as name: String = "beacon.toml") throws -> String {
         let file = url.appendingPathComponent(name)
         try text.write(to: file, atomically: true, encoding: .utf8)
         return file.path
