@@ -12,7 +12,7 @@ extension RequestRouter {
         if head.method == .HEAD {
             switch self.hub.checkSubscription(scope: scope, lastEventID: lastEventID) {
             case .success(let outcome):
-                let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked)
+                let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked, closing: true)
                 context.write(self.wrapOutboundOut(.head(response)), promise: nil)
                 self.end(context, close: true)
             case .failure(let refusal):
@@ -23,7 +23,8 @@ extension RequestRouter {
         let result = self.hub.subscribe(
             channel: context.channel, scope: scope, lastEventID: lastEventID, chunked: chunked
         ) { outcome in
-            let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked)
+            // HTTP/1.0 has no chunks: the body ends when the connection closes, so say so.
+            let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked, closing: !chunked)
             context.write(self.wrapOutboundOut(.head(response)), promise: nil)
         }
         switch result {
@@ -36,12 +37,15 @@ extension RequestRouter {
         }
     }
 
-    private func eventStreamHead(_ request: HTTPRequestHead, outcome: ResumeOutcome, chunked: Bool) -> HTTPResponseHead {
+    /// `closing`: the connection ends after this response (HEAD, HTTP/1.0), so it says `close`.
+    private func eventStreamHead(
+        _ request: HTTPRequestHead, outcome: ResumeOutcome, chunked: Bool, closing: Bool
+    ) -> HTTPResponseHead {
         var headers = HTTPHeaders([
             ("Content-Type", "text/event-stream; charset=utf-8"),
             ("Cache-Control", "no-cache"),
             ("X-Accel-Buffering", "no"),
-            ("Connection", "keep-alive"),
+            ("Connection", closing ? "close" : "keep-alive"),
             ("Beacon-Resume", outcome.rawValue),
         ])
         if chunked { headers.add(name: "Transfer-Encoding", value: "chunked") }

@@ -166,6 +166,7 @@ struct EventStreamTests {
         let expected = "retry: 3000\n\nid: \(server.hub.idBase)\nevent: status\ndata: {\"n\":1}\n\n"
         #expect(client.read { RawResponse($0)?.bodyText == expected })
         #expect(client.response?.header("Transfer-Encoding") == nil)
+        #expect(client.response?.header("Connection") == "close", "a close-delimited body is not keep-alive")
         server.hub.removeStream("a", reason: "gone")
         #expect(client.readToEOF())
         #expect(client.response?.bodyText.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"gone\"}\n\n") == true)

@@ -79,6 +79,7 @@ struct RoutingTests {
         #expect(head.status == 200)
         #expect(head.header("Content-Type") == "text/event-stream; charset=utf-8")
         #expect(head.header("Beacon-Resume") == "none")
+        #expect(head.header("Connection") == "close", "the connection ends after a HEAD on a stream")
         #expect(head.chunks.isEmpty && head.body.isEmpty)
 
         // HEAD then GET on one connection: the HEAD response has no body.
