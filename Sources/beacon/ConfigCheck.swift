@@ -50,7 +50,8 @@ struct ConfigCheck {
     /// Loads the folder with a plugin host whose output goes nowhere, then stops it at once.
     private func loadPlugins(_ settings: ServeSettings) -> (ReloadSummary?, String?) {
         var configuration = settings.hostConfiguration
-        // First runs are spread over this window; a wide one keeps checks from firing before `stop`.
+        // A first run comes at a fixed phase of min(startSpread, interval); the widest window makes
+        // it as late as each plugin's own interval allows, so few if any fire before `stop`.
         configuration.startSpread = 3600
         let quiet = Logger(label: "beacon.check-config") { _ in SwiftLogNoOpLogHandler() }
         let host = PluginHost(configuration: configuration, sink: DiscardingSink(), logger: quiet)

@@ -10,7 +10,7 @@ import Testing
         // Stack overflow, or the memory cap first: both stop the run cleanly.
         ("recurse", "local function f(n) return f(n + 1) + 1 end function check_status() return f(1) end",
          ["error", "memory"]),
-        ("tablebomb", "function check_status() local t = {} while true do t[#t + 1] = ('x'):rep(1000) .. #t end end",
+        ("tablebomb", "function check_status() local t = {} while true do t[#t + 1] = ('x'):rep(100000) .. #t end end",
          ["memory"]),
         ("repbomb", "function check_status() return ('x'):rep(1e9) end", ["memory"]),
         ("exits", "function check_status() os.exit(1) end", ["error"]),

@@ -24,9 +24,16 @@ struct TCPConnectTests {
     @Test("IPv6 targets are bracketed in messages")
     func ipv6() throws {
         // Machines without IPv6 loopback cannot run this one.
-        guard let port = try? closedPort(host: "::1") else { return }
-        let values = Host.values("tcp.connect", [.string("::1"), .integer(Int64(port))])
-        #expect(Host.failureMessage(values) == "connection refused to [::1]:\(port)")
+        // A parallel test may grab the freed port before the connect; try a few ports.
+        var messages: [String?] = []
+        for _ in 0..<3 {
+            guard let port = try? closedPort(host: "::1") else { return }
+            let values = Host.values("tcp.connect", [.string("::1"), .integer(Int64(port))])
+            let message = Host.failureMessage(values)
+            if message == "connection refused to [::1]:\(port)" { return }
+            messages.append(message)
+        }
+        Issue.record("never refused as [::1]:PORT: \(messages)")
     }
 
     @Test("an unknown host is a resolve failure")
