@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -52,7 +54,11 @@ let package = Package(
         // Plugin discovery, contract, scheduling and reload. Emits results to a sink. No HTTP.
         .target(
             name: "PluginHost",
-            dependencies: ["LuaKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "LuaKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         // Routes and streaming responses on SwiftNIO. No Lua, no timers of plugins.
@@ -97,7 +103,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PluginHostTests",
-            dependencies: ["PluginHost", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "PluginHost",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "BeaconHTTPTests",

@@ -142,6 +142,14 @@ public final class PluginHost: Sendable {
     // MARK: - Reload
 
     private func applyReload() -> ReloadSummary {
+        let summary = applyReloadUncounted()
+        HostMetrics.reloaded(
+            failed: summary.folderError != nil || !summary.failed.isEmpty,
+            plugins: registry.withLock { $0.runners.count })
+        return summary
+    }
+
+    private func applyReloadUncounted() -> ReloadSummary {
         var summary = ReloadSummary()
         let scan: PluginFolderScan
         do {

@@ -30,6 +30,7 @@ final class PluginRunner: Sendable {
         var lastErrorAt: Double?
         var lastRunAt: Double?
         var lastDuration: Double?
+        var luaMemoryBytes = 0
         var pendingLoadError: CheckFailure?
         var stopped = false
         /// The run in progress outlived its deadline inside a call no hook can interrupt.
@@ -47,6 +48,7 @@ final class PluginRunner: Sendable {
     private let sink: any PluginEventSink
     private let scheduler: CheckScheduler
     private let logger: Logger
+    private let metrics: PluginMetrics
 
     init(plugin: LoadedPlugin, sink: any PluginEventSink, scheduler: CheckScheduler, logger: Logger) {
         self.name = plugin.name
@@ -55,6 +57,7 @@ final class PluginRunner: Sendable {
         self.sink = sink
         self.scheduler = scheduler
         self.logger = logger
+        self.metrics = PluginMetrics(plugin: plugin.name)
     }
 
     /// The script currently in use (to compare with the file on disk).
@@ -86,6 +89,7 @@ final class PluginRunner: Sendable {
             guard !state.stopped else { return nil }
             guard state.phase == .idle, !state.stuck, now >= state.backoffUntil else {
                 state.skippedTicks += 1
+                metrics.skippedTicks.increment()
                 return nil
             }
             state.phase = .queued
@@ -113,6 +117,7 @@ final class PluginRunner: Sendable {
         state.withLock { state in
             if state.phase == .queued { state.phase = .idle }
             state.skippedTicks += 1
+            metrics.skippedTicks.increment()
         }
     }
 
@@ -143,7 +148,13 @@ final class PluginRunner: Sendable {
 
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome = Self.check(plugin)
-        let duration = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let elapsed = DispatchTime.now().uptimeNanoseconds - started
+        let duration = Double(elapsed) / 1e9
+        let memory = plugin.sandbox.memoryInUse
+        metrics.runs.increment()
+        metrics.duration.recordNanoseconds(Int64(clamping: elapsed))
+        metrics.luaMemory.record(memory)
+        if let kind = outcome.failureKind { metrics.failed(kind: kind) }
         let now = Date().timeIntervalSince1970
 
         let (stopped, backoff) = state.withLock { state -> (Bool, Double?) in
@@ -152,6 +163,7 @@ final class PluginRunner: Sendable {
             state.runs += 1
             state.lastRunAt = now
             state.lastDuration = duration
+            state.luaMemoryBytes = memory
             switch outcome {
             case .success(let result):
                 state.lastEvent = result.event
@@ -212,6 +224,7 @@ final class PluginRunner: Sendable {
             message: "check_status() is stuck past its timeout of \(formatSeconds(timeout)) in a call Beacon "
                 + "cannot interrupt (for example a pattern match that backtracks without end); its runs are "
                 + "skipped until it returns")
+        metrics.failed(kind: failure.kind)
         logger.error("\(name).lua: \(failure.message)")
         sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
     }
@@ -265,6 +278,7 @@ final class PluginRunner: Sendable {
 
     /// A new version failed to load; the running one stays. Shown in `/plugins` until fixed.
     func noteLoadError(_ failure: CheckFailure) {
+        metrics.failed(kind: failure.kind)
         state.withLock { $0.pendingLoadError = failure }
     }
 
@@ -276,6 +290,7 @@ final class PluginRunner: Sendable {
             return state.timer
         }
         timer?.cancel()
+        metrics.pluginRemoved()
         queue.async { [self] in
             let plugin = state.withLock { $0.plugin }
             plugin.sandbox.close(deadline: .after(seconds: 1))
@@ -311,6 +326,7 @@ final class PluginRunner: Sendable {
                     ])
                 } ?? JSONText.null),
                 ("last_run_at", state.lastRunAt.map(JSONText.number) ?? JSONText.null),
+                ("lua_memory_bytes", JSONText.integer(state.luaMemoryBytes)),
                 ("last_duration_ms", state.lastDuration.map { JSONText.number(($0 * 1e6).rounded() / 1e3) }
                     ?? JSONText.null),
             ]

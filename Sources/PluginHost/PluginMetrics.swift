@@ -1,0 +1,40 @@
+import Metrics
+
+/// One plugin's metrics, made once when the plugin starts so that a run only updates them.
+/// They go to whatever swift-metrics backend the program bootstrapped (none: no cost).
+struct PluginMetrics: Sendable {
+    let plugin: String
+    let runs: Counter
+    let skippedTicks: Counter
+    let duration: Metrics.Timer
+    let luaMemory: Gauge
+
+    init(plugin: String) {
+        self.plugin = plugin
+        let dimensions = [("plugin", plugin)]
+        runs = Counter(label: "beacon_check_runs_total", dimensions: dimensions)
+        skippedTicks = Counter(label: "beacon_check_skipped_ticks_total", dimensions: dimensions)
+        duration = Metrics.Timer(label: "beacon_check_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+        luaMemory = Gauge(label: "beacon_plugin_lua_memory_bytes", dimensions: dimensions)
+    }
+
+    /// Counts a failed run (or load) by kind: `error`, `timeout`, `memory`, `bad-result`, …
+    func failed(kind: String) {
+        Counter(label: "beacon_check_failures_total", dimensions: [("plugin", plugin), ("kind", kind)]).increment()
+    }
+
+    /// The plugin is gone: its gauge should not report a stale value.
+    func pluginRemoved() {
+        luaMemory.record(0)
+    }
+}
+
+/// Metrics of the plugin host as a whole. Made on use (reloads are rare), so they always go to
+/// the backend bootstrapped by then.
+enum HostMetrics {
+    static func reloaded(failed: Bool, plugins: Int) {
+        Counter(label: "beacon_reloads_total").increment()
+        if failed { Counter(label: "beacon_reload_failures_total").increment() }
+        Gauge(label: "beacon_plugins").record(plugins)
+    }
+}
