@@ -23,7 +23,7 @@ extension EventHub {
             case .failure(let refusal):
                 return .failure(refusal)
             case .success(let plan):
-                let fanout = registry.fanout(for: channel.eventLoop, heartbeatSeconds: self.configuration.heartbeatSeconds)
+                let fanout = registry.fanout(for: channel.eventLoop, schedule: self.tickSchedule, counters: self.counters)
                 fanout.register(plan.scope)
                 return .success((plan, fanout))
             }
@@ -65,9 +65,9 @@ extension EventHub {
 
 extension EventHub.Registry {
     /// The fan-out of `eventLoop`, created on first use. Loops are few: a linear search.
-    mutating func fanout(for eventLoop: any EventLoop, heartbeatSeconds: Double) -> LoopFanout {
+    mutating func fanout(for eventLoop: any EventLoop, schedule: TickSchedule, counters: HubCounters) -> LoopFanout {
         if let existing = self.fanouts.first(where: { $0.eventLoop === eventLoop }) { return existing }
-        let created = LoopFanout(eventLoop: eventLoop, heartbeatSeconds: heartbeatSeconds)
+        let created = LoopFanout(eventLoop: eventLoop, schedule: schedule, counters: counters)
         self.fanouts.append(created)
         return created
     }

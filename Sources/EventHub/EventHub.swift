@@ -21,6 +21,8 @@ public final class EventHub: Sendable {
     let idBase: UInt64
     let registry: NIOLockedValueBox<Registry>
     let retryFrame: SSEFrame
+    let counters = HubCounters()
+    let tickSchedule: TickSchedule
 
     /// Everything guarded by the hub's lock. Critical sections stay tiny: assign an id, append
     /// to history, queue the shared buffer for the interested loops.
@@ -43,6 +45,8 @@ public final class EventHub: Sendable {
         self.idBase = idBase
         self.registry = NIOLockedValueBox(Registry(nextId: idBase))
         self.retryFrame = SSEFrame(sse: "retry: \(max(0, configuration.retryMilliseconds))\n\n")
+        self.tickSchedule = TickSchedule(
+            heartbeatSeconds: configuration.heartbeatSeconds, stallTimeoutSeconds: configuration.stallTimeout)
     }
 
     private static func unixMilliseconds() -> UInt64 {
@@ -132,5 +136,19 @@ public final class EventHub: Sendable {
     /// How many subscribers (connections) are attached now.
     public var subscriberCount: Int {
         self.registry.withLockedValue { $0.fanouts }.reduce(0) { $0 + $1.subscriberCount }
+    }
+
+    /// Subscribers disconnected so far because their client stopped reading for longer than
+    /// ``EventHubConfiguration/stallTimeout``.
+    public var stalledDisconnects: Int { self.counters.stalledDisconnects }
+
+    /// Events dropped so far for slow clients because a newer event of the same stream replaced
+    /// them while the client's connection was unwritable.
+    public var conflatedEvents: Int { self.counters.conflatedEvents }
+
+    /// Sets what is called, on an event loop, each time a stalled subscriber is disconnected
+    /// (the server logs it). Replaces any earlier observer; nil removes it. Must not block.
+    public func onStalledDisconnect(_ observer: (@Sendable (StalledSubscriber) -> Void)?) {
+        self.counters.setObserver(observer)
     }
 }

@@ -10,7 +10,8 @@ import NIOCore
 /// `eventLoop`.
 final class LoopFanout: @unchecked Sendable {
     let eventLoop: any EventLoop
-    private let heartbeatInterval: TimeAmount?
+    private let ticking: TickSchedule
+    let counters: HubCounters
 
     /// State reachable from any thread: the inbox and the interest counts publishers consult.
     private struct Shared {
@@ -32,15 +33,15 @@ final class LoopFanout: @unchecked Sendable {
     private var wildcardMembers: [SSESubscriber] = []
     private var streamMembers: [String: [SSESubscriber]] = [:]
     private var dirty: [SSESubscriber] = []
-    private var heartbeat: RepeatedTask?
+    private var ticker: RepeatedTask?
+    private var ticks = 0
+    /// Events superseded in subscribers' pending lists since the counters were last updated.
+    var conflatedSinceReport = 0
 
-    init(eventLoop: any EventLoop, heartbeatSeconds: Double) {
+    init(eventLoop: any EventLoop, schedule: TickSchedule, counters: HubCounters) {
         self.eventLoop = eventLoop
-        if heartbeatSeconds > 0, heartbeatSeconds.isFinite {
-            self.heartbeatInterval = .nanoseconds(Int64(min(heartbeatSeconds, 86_400) * 1e9))
-        } else {
-            self.heartbeatInterval = nil
-        }
+        self.ticking = schedule
+        self.counters = counters
     }
 
     // MARK: Any thread
@@ -101,9 +102,10 @@ final class LoopFanout: @unchecked Sendable {
         case .stream, .streams:
             for name in subscriber.scope.names { self.streamMembers[name, default: []].append(subscriber) }
         }
-        if self.members.count == 1, let interval = self.heartbeatInterval {
-            self.heartbeat = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-                self.beat()
+        if self.members.count == 1, let interval = self.ticking.interval {
+            self.ticks = 0
+            self.ticker = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                self.tick()
             }
         }
     }
@@ -122,8 +124,8 @@ final class LoopFanout: @unchecked Sendable {
         }
         self.unregister(subscriber.scope)
         if self.members.isEmpty {
-            self.heartbeat?.cancel()
-            self.heartbeat = nil
+            self.ticker?.cancel()
+            self.ticker = nil
         }
     }
 
@@ -162,6 +164,7 @@ final class LoopFanout: @unchecked Sendable {
         }
         self.spare.removeAll(keepingCapacity: true)
         self.flushDirty()
+        self.reportConflated()
     }
 
     /// Writes `event` (without flushing) to every subscriber that follows its stream.
@@ -182,9 +185,21 @@ final class LoopFanout: @unchecked Sendable {
         self.dirty.removeAll(keepingCapacity: true)
     }
 
-    /// One heartbeat tick for every subscriber of this loop.
-    private func beat() {
-        for subscriber in self.members { subscriber.heartbeat() }
+    /// One tick for every subscriber of this loop: the heartbeat when due, and the stall check.
+    private func tick() {
+        self.ticks &+= 1
+        let beat = self.ticking.beatEvery > 0 && self.ticks % self.ticking.beatEvery == 0
+        let now = NIODeadline.now()
+        // A cut subscriber leaves `members` while this loop runs over the array as it was.
+        for subscriber in self.members {
+            subscriber.tick(now: now, heartbeat: beat, stallTimeout: self.ticking.stallTimeout)
+        }
+    }
+
+    private func reportConflated() {
+        guard self.conflatedSinceReport > 0 else { return }
+        self.counters.addConflated(self.conflatedSinceReport)
+        self.conflatedSinceReport = 0
     }
 
     /// Pending (conflated) events per subscriber; for tests and diagnostics.

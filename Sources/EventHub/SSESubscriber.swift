@@ -1,11 +1,21 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One SSE connection, placed first in its channel's pipeline (next to the socket) once the
 /// response head is written, so the fan-out's writes go straight to the socket.
 ///
-/// Confined to its channel's event loop. While the channel is not writable it keeps only the
-/// newest event per stream (a newer status supersedes an older one) and writes those, in order,
-/// when the channel drains.
+/// Confined to its channel's event loop. While the channel is not writable (more than the
+/// channel's high write-buffer water mark is waiting for the client) it keeps only the newest
+/// event per stream (a newer status supersedes an older one) and writes those, in order, when
+/// the channel drains. A channel unwritable for longer than the stall timeout is closed at the
+/// fan-out's next tick.
 final class SSESubscriber: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -21,8 +31,8 @@ final class SSESubscriber: ChannelInboundHandler {
     private var finished = false
     /// Newest undelivered event per stream while not writable, oldest first.
     private var pending: [FramedEvent] = []
-    /// When the channel last became unwritable. A stall timeout (close a subscriber that has not
-    /// drained for too long) belongs in ``heartbeat()``, comparing against this.
+    /// When the channel last became unwritable; nil while writable. ``tick(now:heartbeat:stallTimeout:)``
+    /// closes the connection when this is older than the stall timeout.
     private var unwritableSince: NIODeadline?
 
     init(scope: SubscriptionScope, chunked: Bool, minSequence: UInt64, fanout: LoopFanout) {
@@ -53,6 +63,7 @@ final class SSESubscriber: ChannelInboundHandler {
         guard self.writable else {
             if let index = self.pending.firstIndex(where: { $0.stream == event.stream }) {
                 self.pending.remove(at: index)
+                self.fanout.conflatedSinceReport += 1
             }
             self.pending.append(event)
             return false
@@ -75,10 +86,41 @@ final class SSESubscriber: ChannelInboundHandler {
         context.flush()
     }
 
-    func heartbeat() {
-        guard !self.finished, self.writable else { return }
-        self.write(SSEFrame.heartbeat)
-        self.flush()
+    /// The fan-out's periodic tick: a heartbeat when due and writable; a disconnect when the
+    /// channel has been unwritable for longer than `stallTimeout`.
+    func tick(now: NIODeadline, heartbeat: Bool, stallTimeout: TimeAmount?) {
+        guard !self.finished, let context = self.context else { return }
+        if self.writable {
+            guard heartbeat else { return }
+            self.write(SSEFrame.heartbeat)
+            self.flush()
+            return
+        }
+        guard let stallTimeout, let since = self.unwritableSince, now - since > stallTimeout else { return }
+        self.finished = true
+        let stall = StalledSubscriber(
+            peer: context.channel.remoteAddress.map(Self.describe) ?? "?",
+            unwritableSeconds: Double((now - since).nanoseconds) / 1e9,
+            pendingEvents: self.pending.count)
+        self.pending.removeAll()
+        self.fanout.counters.reportStall(stall)
+        Self.abort(context.channel)
+    }
+
+    /// Closes with a reset (`SO_LINGER` 0): what the client has not read is dropped at once
+    /// instead of lingering in the kernel for a peer that does not read.
+    private static func abort(_ channel: any Channel) {
+        if let sockets = channel as? any SocketOptionProvider {
+            sockets.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
+
+    private static func describe(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress else { return "\(address)" }
+        let port = address.port.map(String.init) ?? "?"
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
     /// Ends the response (last chunk when chunked) and closes the connection.
@@ -108,6 +150,7 @@ final class SSESubscriber: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
+        if !self.writable { self.unwritableSince = .now() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
