@@ -65,6 +65,24 @@ public final class PluginHost: Sendable {
         return reload()
     }
 
+    /// Loads every plugin of the folder to check it, and closes it again: no check runs, no timer
+    /// starts. `added` lists the plugins that would start; `failed` and `ignored` the rest.
+    public func validate() throws(PluginFolderError) -> ReloadSummary {
+        let scan = try folder.scan()
+        var summary = ReloadSummary()
+        summary.ignored = scan.ignored
+        for (file, result) in zip(scan.files, loadConcurrently(scan.files)) {
+            switch result {
+            case .success(let plugin):
+                summary.added.append(file.name)
+                plugin.sandbox.close(deadline: .after(seconds: 1))
+            case .failure(let error):
+                summary.failed.append(error)
+            }
+        }
+        return summary
+    }
+
     /// Re-scans the folder and applies the differences. Waits for any reload in progress.
     @discardableResult
     public func reload() -> ReloadSummary {

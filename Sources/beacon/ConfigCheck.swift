@@ -47,18 +47,12 @@ struct ConfigCheck {
         return 0
     }
 
-    /// Loads the folder with a plugin host whose output goes nowhere, then stops it at once.
+    /// Loads every plugin in a fresh Lua state and closes it again; no check runs.
     private func loadPlugins(_ settings: ServeSettings) -> (ReloadSummary?, String?) {
-        var configuration = settings.hostConfiguration
-        // A first run comes at a fixed phase of min(startSpread, interval); the widest window makes
-        // it as late as each plugin's own interval allows, so few if any fire before `stop`.
-        configuration.startSpread = 3600
         let quiet = Logger(label: "beacon.check-config") { _ in SwiftLogNoOpLogHandler() }
-        let host = PluginHost(configuration: configuration, sink: DiscardingSink(), logger: quiet)
+        let host = PluginHost(configuration: settings.hostConfiguration, sink: DiscardingSink(), logger: quiet)
         do {
-            let summary = try host.start()
-            host.stop(reason: "check", timeout: 1)
-            return (summary, nil)
+            return (try host.validate(), nil)
         } catch {
             return (nil, "\(error.description)")
         }
