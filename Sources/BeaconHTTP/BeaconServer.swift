@@ -10,12 +10,16 @@ import NIOPosix
 /// Connections are classic NIO channel pipelines rather than `NIOAsyncChannel`s on purpose: an
 /// event stream's pipeline is rebuilt in place so that the hub's fan-out writes pre-framed chunks
 /// straight to the socket.
+///
+/// A connection's pipeline while it speaks HTTP: the head guard (request-line and header limits,
+/// header timeout), NIO's response encoder and request decoder, the header validator, and the
+/// router. Once it becomes an event stream: the hub's subscriber alone.
 public final class BeaconServer: Sendable {
     private let configuration: BeaconServerConfiguration
     private let hub: EventHub
     private let status: any StatusSource
     private let logger: Logger
-    private let connections = ConnectionTracker()
+    let connections: ConnectionTracker
     private let running = NIOLockedValueBox(Running())
 
     private struct Running {
@@ -23,31 +27,56 @@ public final class BeaconServer: Sendable {
         var listener: (any Channel)?
     }
 
-    /// Creates a server; nothing is bound until ``start()``.
+    /// Creates a server; nothing is bound until ``start()``. The server logs the hub's stalled
+    /// subscribers (``EventHub/onStalledDisconnect(_:)``).
     public init(configuration: BeaconServerConfiguration, hub: EventHub, status: any StatusSource, logger: Logger) {
         self.configuration = configuration
         self.hub = hub
         self.status = status
         self.logger = logger
+        self.connections = ConnectionTracker(
+            maxConnections: configuration.maxConnections, maxPerIP: configuration.maxConnectionsPerIP, logger: logger)
+        hub.onStalledDisconnect { stall in
+            logger.warning(
+                "disconnected stalled subscriber \(stall.peer): not reading for \(Self.seconds(stall.unwritableSeconds)) s",
+                metadata: [
+                    "peer": "\(stall.peer)", "unwritable_seconds": "\(Self.seconds(stall.unwritableSeconds))",
+                    "pending_events": "\(stall.pendingEvents)",
+                ])
+        }
     }
+
+    private static func seconds(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// Connections open now that are being served (turned-away ones not included).
+    public var openConnections: Int { self.connections.servedCount }
+
+    /// Connections turned away since the start because a connection limit was reached.
+    public var rejectedConnections: Int { self.connections.rejectedConnections }
 
     /// Binds and starts accepting; returns the port actually bound (useful with port 0).
     public func start() async throws -> Int {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let (hub, status, logger, connections) = (self.hub, self.status, self.logger, self.connections)
-        let cors = CORSPolicy(origins: self.configuration.corsOrigins)
+        let connections = self.connections
+        let limits = RequestHeadGuard.Limits(self.configuration)
+        let settings = RouterSettings(
+            hub: self.hub, status: self.status, cors: CORSPolicy(origins: self.configuration.corsOrigins),
+            logger: self.logger, auth: TokenAuthenticator(tokens: self.configuration.tokens),
+            headLimitBytes: limits.requestLineBytes + limits.headerBytes)
+        let buffer = max(2, self.configuration.clientBufferBytes)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: buffer / 2, high: buffer))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-                    try pipeline.addHandler(RequestRouter(hub: hub, status: status, cors: cors, logger: logger))
-                    connections.track(channel)
-                }
+                let admission = connections.admit(channel)
+                guard admission != .drop else { return channel.eventLoop.makeFailedFuture(ConnectionDropped()) }
+                return Self.configure(channel, settings: settings, limits: limits, shedding: admission == .shed)
             }
         let listener: any Channel
         do {
@@ -64,6 +93,25 @@ public final class BeaconServer: Sendable {
         let port = listener.localAddress?.port ?? self.configuration.port
         self.logger.debug("HTTP server bound", metadata: ["address": "\(self.configuration.host):\(port)"])
         return port
+    }
+
+    /// Sets up a new connection's HTTP pipeline. On the channel's event loop.
+    static func configure(
+        _ channel: any Channel, settings: RouterSettings, limits: RequestHeadGuard.Limits, shedding: Bool
+    ) -> EventLoopFuture<Void> {
+        // Backstop limits behind the head guard's own (which stops counting on pipelined input).
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = max(limits.requestLineBytes, limits.headerBytes)
+        decoderLimits.maxHeaderListSize = limits.requestLineBytes + limits.headerBytes
+        decoderLimits.maxHeaderFieldCount = 1000
+        return channel.pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: false, withDecoderLimitConfiguration: decoderLimits
+        ).flatMapThrowing {
+            let pipeline = channel.pipeline.syncOperations
+            let headGuard = RequestHeadGuard(limits: limits)
+            try pipeline.addHandler(headGuard, position: .first)
+            try pipeline.addHandler(RequestRouter(settings: settings, shedding: shedding, headGuard: headGuard))
+        }
     }
 
     /// Stops accepting and closes every connection. Call `hub.shutdown` first so streams end with

@@ -23,4 +23,16 @@ enum ErrorBody {
     }
 
     static let shuttingDown = "{\"error\":\"server is shutting down\"}"
+
+    static func tooLarge(_ what: String, limit: Int) -> String {
+        "{\"error\":\(JSONText.quoted(what)),\"limit_bytes\":\(limit)}"
+    }
+
+    static let requestTimeout = "{\"error\":\"request not received in time\"}"
+
+    static let tooManyConnections = "{\"error\":\"too many connections\"}"
+
+    static func unauthorized(_ reason: String) -> String {
+        "{\"error\":\"unauthorized\",\"reason\":\(JSONText.quoted(reason))}"
+    }
 }

@@ -45,6 +45,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let limits: Limits
+    private var context: ChannelHandlerContext?
     private var phase = Phase.requestLine(0)
     private var timer: Scheduled<Void>?
     /// Bytes arrived since the last response (or since the connection opened).
@@ -58,7 +59,7 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The router answered a request. With `keepAlive`, the connection waits for the next request
     /// (and the header timeout starts again); otherwise it is closing.
-    func responded(context: ChannelHandlerContext, keepAlive: Bool) {
+    func responded(keepAlive: Bool) {
         self.timer?.cancel()
         self.timer = nil
         self.partial = false
@@ -67,18 +68,20 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         case .answering(exact: false): self.phase = .unsynced
         case .requestLine, .headers, .unsynced, .refused: break
         }
-        if keepAlive { self.arm(context) }
+        if keepAlive, let context = self.context { self.arm(context) }
     }
 
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         self.arm(context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.timer?.cancel()
         self.timer = nil
+        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -111,17 +114,26 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     private enum Refusal {
         case uriTooLong, headersTooLarge, timeout
+    }
 
-        var response: StaticString {
-            switch self {
-            case .uriTooLong:
-                "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\nContent-Length: 60\r\nConnection: close\r\n\r\n{\"error\":\"request line too long\",\"status\":414,\"limit\":\"\"}"
-            case .headersTooLarge:
-                "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\nContent-Length: 40\r\nConnection: close\r\n\r\n{\"error\":\"request headers too large\"}\r\n"
-            case .timeout:
-                "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: 40\r\nConnection: close\r\n\r\n{\"error\":\"request head not received\"}\r\n"
-            }
+    /// A complete `Connection: close` response with a small JSON body, as raw bytes.
+    private func response(_ refusal: Refusal) -> ByteBuffer {
+        let status: String
+        let body: String
+        switch refusal {
+        case .uriTooLong:
+            status = "414 URI Too Long"
+            body = ErrorBody.tooLarge("request line too long", limit: self.limits.requestLineBytes)
+        case .headersTooLarge:
+            status = "431 Request Header Fields Too Large"
+            body = ErrorBody.tooLarge("request headers too large", limit: self.limits.headerBytes)
+        case .timeout:
+            status = "408 Request Timeout"
+            body = ErrorBody.requestTimeout
         }
+        return ByteBuffer(
+            string: "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+                + "Connection: close\r\n\r\n\(body)")
     }
 
     /// Advances the head counters over `buffer`; returns a refusal when a limit is passed.
@@ -181,6 +193,6 @@ final class RequestHeadGuard: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(staticString: refusal.response)), promise: written)
+        context.writeAndFlush(self.wrapOutboundOut(self.response(refusal)), promise: written)
     }
 }

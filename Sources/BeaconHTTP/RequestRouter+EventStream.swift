@@ -30,6 +30,7 @@ extension RequestRouter {
         switch result {
         case .success(let outcome):
             self.state = .streaming
+            self.headGuard?.responded(keepAlive: false)
             self.logSubscriber(context.channel, scope: scope, outcome: outcome)
             Self.removeHTTPHandlers(context)
         case .failure(let refusal):
@@ -97,6 +98,9 @@ extension RequestRouter {
         }
         if let decoder = try? pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
             pipeline.removeHandler(context: decoder, promise: nil)
+        }
+        if let headGuard = try? pipeline.context(handlerType: RequestHeadGuard.self) {
+            pipeline.removeHandler(context: headGuard, promise: nil)
         }
         pipeline.removeHandler(context: context, promise: nil)
     }

@@ -44,6 +44,7 @@ extension RequestRouter {
 
     /// Ends the response; with `close`, closes the connection once it is written.
     func end(_ context: ChannelHandlerContext, close: Bool) {
+        self.headGuard?.responded(keepAlive: !close)
         guard close else {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
             return

@@ -19,6 +19,13 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     let status: any StatusSource
     let cors: CORSPolicy
     let logger: Logger
+    let auth: TokenAuthenticator?
+    /// The decoder's backstop limit on a whole head, reported with its `431`.
+    let headLimitBytes: Int
+    /// Over a connection limit: every request is answered "come back later" and the connection closed.
+    let shedding: Bool
+    /// The connection's head guard, told when a response is sent (nil in handler-level tests).
+    let headGuard: RequestHeadGuard?
 
     enum State {
         case idle
@@ -30,11 +37,15 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// Shared with the extensions in `RequestRouter+*.swift`.
     var state = State.idle
 
-    init(hub: EventHub, status: any StatusSource, cors: CORSPolicy, logger: Logger) {
-        self.hub = hub
-        self.status = status
-        self.cors = cors
-        self.logger = logger
+    init(settings: RouterSettings, shedding: Bool = false, headGuard: RequestHeadGuard? = nil) {
+        self.hub = settings.hub
+        self.status = settings.status
+        self.cors = settings.cors
+        self.logger = settings.logger
+        self.auth = settings.auth
+        self.headLimitBytes = settings.headLimitBytes
+        self.shedding = shedding
+        self.headGuard = headGuard
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -58,9 +69,16 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch self.state {
         case .idle, .reading:
-            if error is HTTPParserError {
+            if let error = error as? HTTPParserError {
+                // The decoder's limits are a backstop behind the head guard's (see RequestHeadGuard).
                 let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
-                self.send(context, head, .badRequest, json: ErrorBody.badRequest("malformed HTTP request"), close: true)
+                if error == .headerOverflow {
+                    self.send(
+                        context, head, .requestHeaderFieldsTooLarge,
+                        json: ErrorBody.tooLarge("request head too large", limit: self.headLimitBytes), close: true)
+                } else {
+                    self.send(context, head, .badRequest, json: ErrorBody.badRequest("malformed HTTP request"), close: true)
+                }
             } else {
                 self.state = .closing
                 context.close(promise: nil)
@@ -85,6 +103,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Routing
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        if self.shedding {
+            self.shed(context, head)
+            return
+        }
         switch head.method {
         case .GET, .HEAD:
             self.route(context, head)
@@ -103,10 +125,25 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let (route, query) = Route.parse(target: head.uri)
+        var extra = HTTPHeaders()
+        if route != .health, let auth = self.auth {
+            switch auth.check(head, query: query) {
+            case .granted(let source):
+                if route == .dashboard, source == .query, let cookie = Self.tokenCookie(auth, query) {
+                    extra.add(name: "Set-Cookie", value: cookie)
+                }
+            case .missing:
+                self.unauthorized(context, head, invalid: false)
+                return
+            case .invalid:
+                self.unauthorized(context, head, invalid: true)
+                return
+            }
+        }
         switch route {
         case .dashboard:
             self.send(
-                context, head, .ok, headers: [:], body: Dashboard.html, contentType: "text/html; charset=utf-8",
+                context, head, .ok, headers: extra, body: Dashboard.html, contentType: "text/html; charset=utf-8",
                 close: false)
         case .health:
             self.send(context, head, .ok, json: "{\"status\":\"ok\"}")

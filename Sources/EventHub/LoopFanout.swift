@@ -189,7 +189,7 @@ final class LoopFanout: @unchecked Sendable {
     private func tick() {
         self.ticks &+= 1
         let beat = self.ticking.beatEvery > 0 && self.ticks % self.ticking.beatEvery == 0
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         // A cut subscriber leaves `members` while this loop runs over the array as it was.
         for subscriber in self.members {
             subscriber.tick(now: now, heartbeat: beat, stallTimeout: self.ticking.stallTimeout)

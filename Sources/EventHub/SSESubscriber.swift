@@ -150,7 +150,7 @@ final class SSESubscriber: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
-        if !self.writable { self.unwritableSince = .now() }
+        if !self.writable { self.unwritableSince = context.eventLoop.now }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -181,9 +181,14 @@ final class SSESubscriber: ChannelInboundHandler {
                 for event in events { self.write(event.frame) }
                 self.flush()
             }
-        } else if self.unwritableSince == nil {
-            self.unwritableSince = .now()
+            context.fireChannelWritabilityChanged()
+            return
         }
+        if self.unwritableSince == nil { self.unwritableSince = context.eventLoop.now }
         context.fireChannelWritabilityChanged()
+        // Written-but-unflushed bytes (a fan-out drain flushes once at its end) count toward the
+        // water mark too: push them to the socket now, so that only what the client has not read
+        // keeps the channel unwritable. If the socket takes them, this comes back writable at once.
+        self.flush()
     }
 }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import EventHub
 import Glibc
 #endif
 import Logging
@@ -75,26 +76,8 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal. Slashes are left as they are, so URLs stay searchable in the log.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the same escaping as every JSON body Beacon writes).
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 
     // MARK: - Output
 

@@ -9,11 +9,13 @@ import Testing
 /// The router on an `EmbeddedChannel` with the server's pipeline.
 @Suite("Router pipeline")
 struct RouterPipelineTests {
+    /// The server's own pipeline (head guard, decoder, encoder, router) on an embedded channel.
     private func channel(_ hub: EventHub) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-        try channel.pipeline.syncOperations.addHandler(
-            RequestRouter(hub: hub, status: FixedStatus(), cors: CORSPolicy(origins: []), logger: Logger(label: "test")))
+        let settings = RouterSettings(hub: hub, status: FixedStatus(), cors: CORSPolicy(origins: []), logger: Logger(label: "test"))
+        try BeaconServer.configure(
+            channel, settings: settings, limits: RequestHeadGuard.Limits(BeaconServerConfiguration()), shedding: false
+        ).wait()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -33,6 +35,7 @@ struct RouterPipelineTests {
         #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
         #expect(text.hasSuffix("\r\n\r\nd\r\nretry: 3000\n\n\r\n"))
         #expect((try? channel.pipeline.syncOperations.context(handlerType: RequestRouter.self)) == nil)
+        #expect((try? channel.pipeline.syncOperations.context(handlerType: RequestHeadGuard.self)) == nil)
         #expect((try? channel.pipeline.syncOperations.context(handlerType: SSESubscriber.self)) != nil)
         // The request decoder leaves on the loop's next tick (NIO defers it out of its own decode).
         channel.embeddedEventLoop.run()

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import Synchronization
 import Testing
 
 @testable import EventHub
@@ -64,6 +65,47 @@ struct SubscriberHandlerTests {
         _ = try channel.finish()
     }
 
+    /// The stall check runs on the fan-out's tick (virtual time on the embedded loop): unwritable
+    /// past the timeout is cut and counted once; writable again in time is not.
+    @Test func stallTimeoutCutsOnlyASubscriberThatStaysUnwritable() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(heartbeatSeconds: 0, stallTimeout: 1), idBase: 1)
+        hub.addStream("a")
+        let stalls = StallRecorder()
+        hub.onStalledDisconnect { stalls.append($0) }
+        let steady = try self.attach(hub, scope: .stream("a"))
+        let stuck = try self.attach(hub, scope: .stream("a"))
+        // Both channels run on their own embedded loops; drive each one's virtual clock.
+        let steadyLoop = try #require(steady.eventLoop as? EmbeddedEventLoop)
+        let stuckLoop = try #require(stuck.eventLoop as? EmbeddedEventLoop)
+        for channel in [steady, stuck] {
+            channel.isWritable = false
+            channel.pipeline.fireChannelWritabilityChanged()
+        }
+        hub.publish(stream: "a", event: "e", json: Array("1".utf8))
+        hub.publish(stream: "a", event: "e", json: Array("2".utf8))
+        steadyLoop.advanceTime(by: .milliseconds(600))
+        stuckLoop.advanceTime(by: .milliseconds(600))
+        // `steady` drains in time: its clock restarts.
+        steady.isWritable = true
+        steady.pipeline.fireChannelWritabilityChanged()
+        steady.isWritable = false
+        steady.pipeline.fireChannelWritabilityChanged()
+        steadyLoop.advanceTime(by: .milliseconds(900))
+        stuckLoop.advanceTime(by: .milliseconds(900))
+        #expect(steady.isActive)
+        #expect(!stuck.isActive)
+        #expect(hub.stalledDisconnects == 1)
+        #expect(hub.conflatedEvents == 2, "event 1 was superseded by event 2 on both subscribers")
+        let stall = try #require(stalls.all.first)
+        #expect(stalls.all.count == 1)
+        #expect(stall.peer == "127.0.0.1:1")
+        #expect(stall.pendingEvents == 1)
+        #expect(stall.unwritableSeconds > 1 && stall.unwritableSeconds <= 1.5)
+        _ = try? steady.finish()
+        _ = try? stuck.finish()
+        #expect(hub.subscriberCount == 0)
+    }
+
     @Test func doneEndsSingleStreamSubscriberWithLastChunk() throws {
         let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
         hub.addStream("a")
@@ -94,6 +136,13 @@ struct SubscriberHandlerTests {
         #expect(hub.subscriberCount == 0)
         _ = try channel.finish()
     }
+}
+
+/// Stall reports, collected from any thread.
+final class StallRecorder: Sendable {
+    private let stalls = Mutex<[StalledSubscriber]>([])
+    var all: [StalledSubscriber] { self.stalls.withLock { $0 } }
+    func append(_ stall: StalledSubscriber) { self.stalls.withLock { $0.append(stall) } }
 }
 
 /// The `data:` values of a chunked SSE text, for short assertions.

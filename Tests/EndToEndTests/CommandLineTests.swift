@@ -4,17 +4,8 @@ import Testing
 /// `beacon check FILE.lua` and the command line around `serve`.
 @Suite struct CommandLineTests {
     private func runBeacon(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = BeaconProcess.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        let result = try BeaconCommand.run(arguments)
+        return (result.status, result.output, result.errors)
     }
 
     @Test func checkPrintsTheEventAndExitsZero() throws {

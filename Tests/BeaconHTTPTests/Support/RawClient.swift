@@ -51,10 +51,22 @@ final class RawClient {
     }
 
     func send(_ text: String) throws {
-        var bytes = Array(text.utf8)
+        try self.sendBytes(Array(text.utf8))
+    }
+
+    func sendBytes(_ bytes: [UInt8]) throws {
+        var bytes = bytes
         var offset = 0
         while offset < bytes.count {
+            // MSG_NOSIGNAL: writing to a connection the server closed fails (EPIPE) instead of
+            // killing the test process with SIGPIPE.
+            #if canImport(Glibc)
+            let written = bytes.withUnsafeMutableBytes {
+                Glibc.send(self.fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            #else
             let written = bytes.withUnsafeMutableBytes { write(self.fd, $0.baseAddress! + offset, $0.count - offset) }
+            #endif
             guard written > 0 else { throw ClientError(description: "write() failed: \(errno)") }
             offset += written
         }

@@ -13,19 +13,26 @@ struct TestServer {
     let hub: EventHub
     let server: BeaconServer
     let port: Int
+    let logs: CapturedLogs
 
+    /// `server` is used as given except for its host and port (always 127.0.0.1, a free port).
     static func start(
         streams: [String] = ["a", "b"],
         hub configuration: EventHubConfiguration = EventHubConfiguration(),
-        cors: [String] = []
+        cors: [String] = [],
+        server serverConfiguration: BeaconServerConfiguration = BeaconServerConfiguration()
     ) async throws -> TestServer {
         let hub = EventHub(configuration: configuration)
         for name in streams { hub.addStream(name) }
+        var settings = serverConfiguration
+        settings.host = "127.0.0.1"
+        settings.port = 0
+        if !cors.isEmpty { settings.corsOrigins = cors }
+        let logs = CapturedLogs()
         let server = BeaconServer(
-            configuration: BeaconServerConfiguration(host: "127.0.0.1", port: 0, corsOrigins: cors),
-            hub: hub, status: FixedStatus(), logger: Logger(label: "test"))
+            configuration: settings, hub: hub, status: FixedStatus(), logger: Logger(label: "test") { _ in logs.handler() })
         let port = try await server.start()
-        return TestServer(hub: hub, server: server, port: port)
+        return TestServer(hub: hub, server: server, port: port, logs: logs)
     }
 
     func client(receiveBuffer: Int32? = nil) throws -> RawClient {
