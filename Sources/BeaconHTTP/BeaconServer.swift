@@ -59,6 +59,7 @@ public final class BeaconServer: Sendable {
 
     /// Binds and starts accepting; returns the port actually bound (useful with port 0).
     public func start() async throws -> Int {
+        self.checkDescriptorLimit()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let connections = self.connections
         let limits = RequestHeadGuard.Limits(self.configuration)
@@ -93,6 +94,20 @@ public final class BeaconServer: Sendable {
         let port = listener.localAddress?.port ?? self.configuration.port
         self.logger.debug("HTTP server bound", metadata: ["address": "\(self.configuration.host):\(port)"])
         return port
+    }
+
+    /// Every connection is a descriptor: raise the soft limit so the connection limit, not the
+    /// kernel, is what turns clients away; warn when the hard limit is lower.
+    private func checkDescriptorLimit() {
+        let maxConnections = self.configuration.maxConnections
+        guard maxConnections > 0 else { return }
+        let needed = maxConnections + self.connections.maxShedding + 256
+        let available = DescriptorLimit.raise(to: needed)
+        if available < needed {
+            self.logger.warning(
+                "open-file limit \(available) is below what \(maxConnections) connections need (\(needed)); raise it (LimitNOFILE=, ulimit -n) or lower the connection limit"
+            )
+        }
     }
 
     /// Sets up a new connection's HTTP pipeline. On the channel's event loop.

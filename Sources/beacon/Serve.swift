@@ -76,6 +76,34 @@ struct Serve: AsyncParsableCommand {
         valueName: "format"))
     var logFormat: String?
 
+    @Option(help: ArgumentHelp(
+        "Bytes a subscriber may have unsent before Beacon keeps only its newest event per plugin, in KiB "
+            + "(default: \(SettingKey.clientBuffer.defaultValue)).", valueName: "KiB"))
+    var clientBuffer: Int?
+
+    @Option(help: ArgumentHelp(
+        "Seconds a subscriber may stay over its buffer before it is disconnected "
+            + "(default: \(SettingKey.stallTimeout.defaultValue)).", valueName: "seconds"))
+    var stallTimeout: Double?
+
+    @Option(help: ArgumentHelp(
+        "The most open connections (default: \(SettingKey.maxConnections.defaultValue)).", valueName: "n"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp(
+        "The most open connections from one address; 0 for no limit (default: 0).", valueName: "n"))
+    var maxConnectionsPerIp: Int?
+
+    @Option(help: ArgumentHelp(
+        "Seconds a client has to send a complete request head (default: \(SettingKey.headerTimeout.defaultValue)).",
+        valueName: "seconds"))
+    var headerTimeout: Double?
+
+    @Option(help: ArgumentHelp(
+        "A file of bearer tokens, one per line; when given, every route but /healthz needs one.",
+        valueName: "file"))
+    var tokenFile: String?
+
     @OptionGroup var limits: PluginLimitOptions
 
     /// The settings given on the command line.
@@ -92,6 +120,12 @@ struct Serve: AsyncParsableCommand {
         values[.shutdownTimeout] = shutdownTimeout.map(SettingValue.number)
         values[.logLevel] = logLevel.map(SettingValue.string)
         values[.logFormat] = logFormat.map(SettingValue.string)
+        values[.clientBuffer] = clientBuffer.map(SettingValue.integer)
+        values[.stallTimeout] = stallTimeout.map(SettingValue.number)
+        values[.maxConnections] = maxConnections.map(SettingValue.integer)
+        values[.maxConnectionsPerIP] = maxConnectionsPerIp.map(SettingValue.integer)
+        values[.headerTimeout] = headerTimeout.map(SettingValue.number)
+        values[.tokenFile] = tokenFile.map(SettingValue.string)
         return values
     }
 

@@ -32,8 +32,19 @@ struct ServeRun {
         }
         logger.info("plugins loaded: \(summary)", metadata: summary.metadata)
 
+        var tokens: [String] = []
+        if let tokenFile = settings.tokenFile {
+            switch TokenFile.read(path: tokenFile) {
+            case .success(let read): tokens = read
+            case .failure(let problem):
+                logger.critical("\(problem)")
+                pluginHost.stop()
+                throw ExitCode(1)
+            }
+            logger.info("bearer tokens required: \(tokens.count) read from \(tokenFile)")
+        }
         let server = BeaconServer(
-            configuration: settings.serverConfiguration, hub: hub, status: HostStatus(host: pluginHost), logger: logger)
+            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost), logger: logger)
         let boundPort: Int
         do {
             boundPort = try await server.start()

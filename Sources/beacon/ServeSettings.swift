@@ -60,11 +60,22 @@ struct ServeSettings: Equatable, Sendable {
 
     var hubConfiguration: EventHubConfiguration {
         EventHubConfiguration(
-            historyLimit: integer(.history), retryMilliseconds: integer(.retryMs), heartbeatSeconds: number(.heartbeat))
+            historyLimit: integer(.history), retryMilliseconds: integer(.retryMs), heartbeatSeconds: number(.heartbeat),
+            stallTimeout: number(.stallTimeout))
     }
 
-    var serverConfiguration: BeaconServerConfiguration {
-        BeaconServerConfiguration(host: host, port: port, corsOrigins: corsOrigins)
+    /// The token file, or nil when bearer tokens are off.
+    var tokenFile: String? { string(.tokenFile).isEmpty ? nil : string(.tokenFile) }
+
+    /// The server's settings; `tokens` come from reading `tokenFile`.
+    func serverConfiguration(tokens: [String]) -> BeaconServerConfiguration {
+        BeaconServerConfiguration(
+            host: host, port: port, corsOrigins: corsOrigins,
+            clientBufferBytes: integer(.clientBuffer) << 10,
+            maxConnections: integer(.maxConnections),
+            maxConnectionsPerIP: integer(.maxConnectionsPerIP),
+            headerTimeout: number(.headerTimeout),
+            tokens: tokens)
     }
 
     // Every value was checked against its key's kind on the way in (the command line by its

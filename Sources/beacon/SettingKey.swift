@@ -19,6 +19,12 @@ enum SettingKey: String, CaseIterable, Sendable {
     case pluginMemory = "plugin-memory"
     case maxEventBytes = "max-event-bytes"
     case loadTimeout = "load-timeout"
+    case clientBuffer = "client-buffer"
+    case stallTimeout = "stall-timeout"
+    case maxConnections = "max-connections"
+    case maxConnectionsPerIP = "max-connections-per-ip"
+    case headerTimeout = "header-timeout"
+    case tokenFile = "token-file"
 
     /// The shape a value must have.
     enum Kind: Sendable {
@@ -40,9 +46,10 @@ enum SettingKey: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .plugins, .host: .string
-        case .port, .maxConcurrentChecks, .history, .retryMs, .pluginMemory, .maxEventBytes: .integer
-        case .heartbeat, .shutdownTimeout, .loadTimeout: .number
+        case .plugins, .host, .tokenFile: .string
+        case .port, .maxConcurrentChecks, .history, .retryMs, .pluginMemory, .maxEventBytes, .clientBuffer,
+             .maxConnections, .maxConnectionsPerIP: .integer
+        case .heartbeat, .shutdownTimeout, .loadTimeout, .stallTimeout, .headerTimeout: .number
         case .corsOrigin: .strings
         case .logLevel: .word(Logger.Level.allCases.map(\.rawValue))
         case .logFormat: .word(LogFormat.allCases.map(\.rawValue))
@@ -66,6 +73,12 @@ enum SettingKey: String, CaseIterable, Sendable {
         case .pluginMemory: .integer(64)
         case .maxEventBytes: .integer(64 << 10)
         case .loadTimeout: .number(10)
+        case .clientBuffer: .integer(256)
+        case .stallTimeout: .number(30)
+        case .maxConnections: .integer(10_000)
+        case .maxConnectionsPerIP: .integer(0)
+        case .headerTimeout: .number(10)
+        case .tokenFile: .string("")
         }
     }
 
@@ -80,15 +93,17 @@ enum SettingKey: String, CaseIterable, Sendable {
         switch (self, value) {
         case (.port, .integer(let port)):
             (0...65535).contains(port) ? nil : "must be between 0 and 65535"
-        case (.maxConcurrentChecks, .integer(let n)), (.history, .integer(let n)), (.pluginMemory, .integer(let n)):
+        case (.maxConcurrentChecks, .integer(let n)), (.history, .integer(let n)), (.pluginMemory, .integer(let n)),
+             (.clientBuffer, .integer(let n)), (.maxConnections, .integer(let n)):
             n >= 1 ? nil : "must be at least 1"
         case (.maxEventBytes, .integer(let n)):
             n >= 64 ? nil : "must be at least 64"
-        case (.retryMs, .integer(let n)):
+        case (.retryMs, .integer(let n)), (.maxConnectionsPerIP, .integer(let n)):
             n >= 0 ? nil : "must not be negative"
         case (.shutdownTimeout, .number(let seconds)):
             seconds >= 0 && seconds.isFinite ? nil : "must not be negative"
-        case (.heartbeat, .number(let seconds)), (.loadTimeout, .number(let seconds)):
+        case (.heartbeat, .number(let seconds)), (.loadTimeout, .number(let seconds)),
+             (.stallTimeout, .number(let seconds)), (.headerTimeout, .number(let seconds)):
             seconds > 0 && seconds.isFinite ? nil : "must be more than 0 seconds"
         case (.plugins, .string(let text)), (.host, .string(let text)):
             text.isEmpty ? "must not be empty" : nil
