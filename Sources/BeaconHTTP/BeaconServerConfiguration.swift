@@ -26,7 +26,8 @@ public struct BeaconServerConfiguration: Sendable {
     /// Largest header section (every header line after the request line) in bytes; larger is
     /// answered `431`.
     public var maxHeaderBytes: Int = 32 * 1024
-    /// Bearer tokens, one of which every request but `GET /healthz` (and `OPTIONS`) must present
+    /// Bearer tokens, one of which every `GET`/`HEAD` request but `/healthz` must present, as
+    /// `Authorization: Bearer T`, cookie `beacon_token=T` or query `access_token=T`
     /// (`--token-file`, one per line). Empty: no authentication. Empty strings never match.
     public var tokens: [String] = []
 

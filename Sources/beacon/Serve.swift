@@ -82,12 +82,12 @@ struct Serve: AsyncParsableCommand {
     var clientBuffer: Int?
 
     @Option(help: ArgumentHelp(
-        "Seconds a subscriber may stay over its buffer before it is disconnected "
+        "Seconds a subscriber may stay over its buffer before it is disconnected; 0 never "
             + "(default: \(SettingKey.stallTimeout.defaultValue)).", valueName: "seconds"))
     var stallTimeout: Double?
 
     @Option(help: ArgumentHelp(
-        "The most open connections (default: \(SettingKey.maxConnections.defaultValue)).", valueName: "n"))
+        "The most open connections; 0 for no limit (default: \(SettingKey.maxConnections.defaultValue)).", valueName: "n"))
     var maxConnections: Int?
 
     @Option(help: ArgumentHelp(
@@ -95,7 +95,8 @@ struct Serve: AsyncParsableCommand {
     var maxConnectionsPerIp: Int?
 
     @Option(help: ArgumentHelp(
-        "Seconds a client has to send a complete request head (default: \(SettingKey.headerTimeout.defaultValue)).",
+        "Seconds a client has to send a complete request head; 0 for no limit "
+            + "(default: \(SettingKey.headerTimeout.defaultValue)).",
         valueName: "seconds"))
     var headerTimeout: Double?
 

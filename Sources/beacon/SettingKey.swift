@@ -94,16 +94,16 @@ enum SettingKey: String, CaseIterable, Sendable {
         case (.port, .integer(let port)):
             (0...65535).contains(port) ? nil : "must be between 0 and 65535"
         case (.maxConcurrentChecks, .integer(let n)), (.history, .integer(let n)), (.pluginMemory, .integer(let n)),
-             (.clientBuffer, .integer(let n)), (.maxConnections, .integer(let n)):
+             (.clientBuffer, .integer(let n)):
             n >= 1 ? nil : "must be at least 1"
         case (.maxEventBytes, .integer(let n)):
             n >= 64 ? nil : "must be at least 64"
-        case (.retryMs, .integer(let n)), (.maxConnectionsPerIP, .integer(let n)):
+        case (.retryMs, .integer(let n)), (.maxConnectionsPerIP, .integer(let n)), (.maxConnections, .integer(let n)):
             n >= 0 ? nil : "must not be negative"
-        case (.shutdownTimeout, .number(let seconds)):
+        case (.shutdownTimeout, .number(let seconds)), (.stallTimeout, .number(let seconds)),
+             (.headerTimeout, .number(let seconds)):
             seconds >= 0 && seconds.isFinite ? nil : "must not be negative"
-        case (.heartbeat, .number(let seconds)), (.loadTimeout, .number(let seconds)),
-             (.stallTimeout, .number(let seconds)), (.headerTimeout, .number(let seconds)):
+        case (.heartbeat, .number(let seconds)), (.loadTimeout, .number(let seconds)):
             seconds > 0 && seconds.isFinite ? nil : "must be more than 0 seconds"
         case (.plugins, .string(let text)), (.host, .string(let text)):
             text.isEmpty ? "must not be empty" : nil
