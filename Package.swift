@@ -79,6 +79,8 @@ let package = Package(
             name: "beacon",
             dependencies: [
                 "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -147,6 +147,16 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 close: false)
         case .health:
             self.send(context, head, .ok, json: "{\"status\":\"ok\"}")
+        case .metrics:
+            if let text = self.status.metricsText() {
+                var body = context.channel.allocator.buffer(capacity: text.count)
+                body.writeBytes(text)
+                self.send(
+                    context, head, .ok, headers: [:], body: body, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                    close: false)
+            } else {
+                self.send(context, head, .notFound, json: ErrorBody.notFound(path: "/metrics"))
+            }
         case .plugins:
             self.send(context, head, .ok, json: self.status.pluginsJSON())
         case .plugin(let name):

@@ -5,6 +5,7 @@ import EventHub
 enum Route: Equatable {
     case dashboard
     case health
+    case metrics
     case plugins
     case plugin(String)
     case events(SubscriptionScope)
@@ -25,6 +26,7 @@ enum Route: Equatable {
         switch path {
         case "/": self = .dashboard
         case "/healthz": self = .health
+        case "/metrics": self = .metrics
         case "/plugins": self = .plugins
         case "/events":
             let asked = query.values(for: "plugin")

@@ -21,6 +21,7 @@ struct ServeRun {
         if let configPath { logger.info("config file: \(configPath)") }
 
         let hub = EventHub(configuration: settings.hubConfiguration)
+        let metrics = MetricsPage(hub: hub)
         let pluginHost = PluginHost(configuration: settings.hostConfiguration, sink: HubSink(hub: hub), logger: logger)
 
         let summary: ReloadSummary
@@ -44,7 +45,7 @@ struct ServeRun {
             logger.info("bearer tokens required: \(tokens.count) read from \(tokenFile)")
         }
         let server = BeaconServer(
-            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost), logger: logger)
+            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost, metrics: metrics), logger: logger)
         let boundPort: Int
         do {
             boundPort = try await server.start()

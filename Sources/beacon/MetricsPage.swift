@@ -1,0 +1,41 @@
+import EventHub
+import Metrics
+import Prometheus
+import Synchronization
+
+/// `GET /metrics`: swift-metrics' Prometheus backend (what the plugin host records: runs,
+/// failures by kind, skipped ticks, check durations, Lua memory, reloads), plus the event hub's
+/// own counts, read when Prometheus scrapes.
+final class MetricsPage: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let hub: EventHub
+    private let subscribers: Prometheus.Gauge
+    private let stalled: Prometheus.Counter
+    private let conflated: Prometheus.Counter
+    /// The hub's totals at the previous scrape, so the counters grow by the difference.
+    private let previous = Mutex((stalled: 0, conflated: 0))
+
+    /// Makes the Prometheus registry the process's swift-metrics backend. Call once, at start.
+    init(hub: EventHub) {
+        registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        self.hub = hub
+        subscribers = registry.makeGauge(name: "beacon_subscribers", help: "Connected event-stream subscribers.")
+        stalled = registry.makeCounter(
+            name: "beacon_stalled_disconnects_total", help: "Subscribers cut for not reading past --stall-timeout.")
+        conflated = registry.makeCounter(
+            name: "beacon_conflated_events_total", help: "Events replaced by a newer one for a slow subscriber.")
+    }
+
+    func render() -> [UInt8] {
+        subscribers.set(Int64(hub.subscriberCount))
+        let (stalledNow, conflatedNow) = (hub.stalledDisconnects, hub.conflatedEvents)
+        let (stalledBefore, conflatedBefore) = previous.withLock { previous in
+            defer { previous = (stalledNow, conflatedNow) }
+            return (previous.stalled, previous.conflated)
+        }
+        stalled.increment(by: Int64(max(0, stalledNow - stalledBefore)))
+        conflated.increment(by: Int64(max(0, conflatedNow - conflatedBefore)))
+        return registry.emitToBuffer()
+    }
+}
