@@ -122,3 +122,39 @@ import Testing
         #expect(!everything.comments.joined().contains(FileManager.default.currentDirectoryPath))
     }
 }
+
+/// Many slow checks share a bounded pool: no thread per plugin, and the network stays quick.
+@Suite struct SlowCheckPoolTests {
+    @Test(.timeLimit(.minutes(2))) func fiveHundredSlowPluginsUseABoundedNumberOfThreads() throws {
+        let folder = try PluginFolder()
+        defer { folder.delete() }
+        for index in 0..<500 {
+            try folder.write("slow\(index).lua", """
+                schedule = "200ms"
+                timeout = "2s"
+                function check_status() local r = beacon.exec({ "sleep", "0.5" }) return r and r.code end
+                """)
+        }
+        let server = try BeaconProcess(plugins: folder.url, extraArguments: ["--max-concurrent-checks", "8"])
+        defer { server.stop() }
+
+        var peakThreads = 0
+        for _ in 0..<10 {
+            let started = Date()
+            #expect(try httpGet(port: server.port, "/healthz").status == 200)
+            #expect(Date().timeIntervalSince(started) < 2, "the network waited on checks")
+            peakThreads = max(peakThreads, Self.threads(of: server.process.processIdentifier))
+            usleep(200_000)
+        }
+        // 8 checks at most run (and block) at once; the rest are NIO, Dispatch and the runtime.
+        #expect(peakThreads > 8 && peakThreads < 60, "peak \(peakThreads) threads for 500 slow plugins")
+        let plugins = try httpGet(port: server.port, "/plugins").body
+        #expect(plugins.contains("\"skipped_ticks\""))
+    }
+
+    private static func threads(of pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }) else { return 0 }
+        return Int(line.split(separator: "\t").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+    }
+}
