@@ -146,6 +146,32 @@ public final class EventHub: Sendable {
     /// them while the client's connection was unwritable.
     public var conflatedEvents: Int { self.counters.conflatedEvents }
 
+    /// The stream's most recent events, oldest first, at most `limit` (for status pages):
+    /// each event's id, name and data as the wire carries them.
+    public func recentEvents(of stream: String, limit: Int) -> [RecentEvent] {
+        let frames = self.registry.withLockedValue { registry -> [FramedEvent] in
+            guard let record = registry.streams[stream] else { return [] }
+            return Array(record.history.suffix(max(0, limit)))
+        }
+        return frames.map { RecentEvent(frame: $0) }
+    }
+
+    /// Events and bytes written to subscribers so far, per stream (for metrics).
+    public var deliveries: [String: StreamDelivery] { self.counters.deliveries }
+
+    /// Subscribers per stream: those of that stream alone or in a list, plus those of `/events`.
+    public var subscribersPerStream: [String: Int] {
+        let (names, fanouts) = self.registry.withLockedValue { (Array($0.streams.keys), $0.fanouts) }
+        var counts: [String: Int] = [:]
+        var all = 0
+        for fanout in fanouts {
+            let interest = fanout.interest
+            all += interest.all
+            for (name, count) in interest.byStream { counts[name, default: 0] += count }
+        }
+        return Dictionary(uniqueKeysWithValues: names.map { ($0, counts[$0, default: 0] + all) })
+    }
+
     /// Sets what is called, on an event loop, each time a stalled subscriber is disconnected
     /// (the server logs it). Replaces any earlier observer; nil removes it. Must not block.
     public func onStalledDisconnect(_ observer: (@Sendable (StalledSubscriber) -> Void)?) {

@@ -17,6 +17,20 @@ final class HubCounters: Sendable {
     private let stalled = Atomic<Int>(0)
     private let conflated = Atomic<Int>(0)
     private let observer = NIOLockedValueBox<(@Sendable (StalledSubscriber) -> Void)?>(nil)
+    private let delivered = NIOLockedValueBox<[String: StreamDelivery]>([:])
+
+    /// Events and bytes written to subscribers so far, per stream.
+    var deliveries: [String: StreamDelivery] { self.delivered.withLockedValue { $0 } }
+
+    /// Adds one drain's worth of deliveries (one lock per drain, not per event).
+    func addDelivered(_ batch: [String: StreamDelivery]) {
+        self.delivered.withLockedValue { totals in
+            for (stream, delivery) in batch {
+                totals[stream, default: StreamDelivery()].events += delivery.events
+                totals[stream, default: StreamDelivery()].bytes += delivery.bytes
+            }
+        }
+    }
 
     var stalledDisconnects: Int { self.stalled.load(ordering: .relaxed) }
     var conflatedEvents: Int { self.conflated.load(ordering: .relaxed) }
@@ -33,5 +47,16 @@ final class HubCounters: Sendable {
 
     func setObserver(_ observer: (@Sendable (StalledSubscriber) -> Void)?) {
         self.observer.withLockedValue { $0 = observer }
+    }
+}
+
+/// What one stream has delivered: events written to subscribers, and their bytes on the wire.
+public struct StreamDelivery: Sendable, Equatable {
+    public var events = 0
+    public var bytes = 0
+
+    public init(events: Int = 0, bytes: Int = 0) {
+        self.events = events
+        self.bytes = bytes
     }
 }

@@ -37,6 +37,8 @@ final class LoopFanout: @unchecked Sendable {
     private var ticks = 0
     /// Events superseded in subscribers' pending lists since the counters were last updated.
     var conflatedSinceReport = 0
+    /// Events and bytes written per stream since the counters were last updated.
+    private var deliveredSinceReport: [String: StreamDelivery] = [:]
 
     init(eventLoop: any EventLoop, schedule: TickSchedule, counters: HubCounters) {
         self.eventLoop = eventLoop
@@ -48,6 +50,11 @@ final class LoopFanout: @unchecked Sendable {
 
     /// Counts a subscriber's interest so publishers start routing to this loop. Called under the
     /// hub's lock, together with planning the subscriber's replay.
+    /// Subscribers of this loop per stream name, and those that follow every stream.
+    var interest: (byStream: [String: Int], all: Int) {
+        self.shared.withLockedValue { ($0.byStream, $0.wildcard) }
+    }
+
     func register(_ scope: SubscriptionScope) {
         self.shared.withLockedValue { shared in
             shared.subscribers += 1
@@ -170,13 +177,20 @@ final class LoopFanout: @unchecked Sendable {
     /// Writes `event` (without flushing) to every subscriber that follows its stream.
     @inline(__always)
     private func deliver(_ event: FramedEvent) {
+        var written = 0
         if let list = self.streamMembers[event.stream] {
             for subscriber in list where subscriber.deliver(event) {
                 self.dirty.append(subscriber)
+                written += 1
             }
         }
         for subscriber in self.wildcardMembers where subscriber.deliver(event) {
             self.dirty.append(subscriber)
+            written += 1
+        }
+        if written > 0 {
+            self.deliveredSinceReport[event.stream, default: StreamDelivery()].events += written
+            self.deliveredSinceReport[event.stream, default: StreamDelivery()].bytes += written * event.frame.chunk.readableBytes
         }
     }
 
@@ -197,6 +211,10 @@ final class LoopFanout: @unchecked Sendable {
     }
 
     private func reportConflated() {
+        if !self.deliveredSinceReport.isEmpty {
+            self.counters.addDelivered(self.deliveredSinceReport)
+            self.deliveredSinceReport.removeAll(keepingCapacity: true)
+        }
         guard self.conflatedSinceReport > 0 else { return }
         self.counters.addConflated(self.conflatedSinceReport)
         self.conflatedSinceReport = 0

@@ -13,7 +13,7 @@ final class MetricsPage: Sendable {
     private let stalled: Prometheus.Counter
     private let conflated: Prometheus.Counter
     /// The hub's totals at the previous scrape, so the counters grow by the difference.
-    private let previous = Mutex((stalled: 0, conflated: 0))
+    private let previous = Mutex((stalled: 0, conflated: 0, delivered: [String: StreamDelivery]()))
 
     /// Makes the Prometheus registry the process's swift-metrics backend. Call once, at start.
     init(hub: EventHub) {
@@ -30,12 +30,22 @@ final class MetricsPage: Sendable {
     func render() -> [UInt8] {
         subscribers.set(Int64(hub.subscriberCount))
         let (stalledNow, conflatedNow) = (hub.stalledDisconnects, hub.conflatedEvents)
-        let (stalledBefore, conflatedBefore) = previous.withLock { previous in
-            defer { previous = (stalledNow, conflatedNow) }
-            return (previous.stalled, previous.conflated)
+        let deliveredNow = hub.deliveries
+        let (stalledBefore, conflatedBefore, deliveredBefore) = previous.withLock { previous in
+            defer { previous = (stalledNow, conflatedNow, deliveredNow) }
+            return previous
         }
         stalled.increment(by: Int64(max(0, stalledNow - stalledBefore)))
         conflated.increment(by: Int64(max(0, conflatedNow - conflatedBefore)))
+        for (plugin, now) in deliveredNow {
+            let before = deliveredBefore[plugin] ?? StreamDelivery()
+            let labels = [("plugin", plugin)]
+            registry.makeCounter(name: "beacon_events_sent_total", labels: labels).increment(by: Int64(now.events - before.events))
+            registry.makeCounter(name: "beacon_bytes_sent_total", labels: labels).increment(by: Int64(now.bytes - before.bytes))
+        }
+        for (plugin, count) in hub.subscribersPerStream {
+            registry.makeGauge(name: "beacon_plugin_subscribers", labels: [("plugin", plugin)]).set(Int64(count))
+        }
         return registry.emitToBuffer()
     }
 }

@@ -45,7 +45,7 @@ struct ServeRun {
             logger.info("bearer tokens required: \(tokens.count) read from \(tokenFile)")
         }
         let server = BeaconServer(
-            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost, metrics: metrics), logger: logger)
+            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost, metrics: metrics, hub: hub), logger: logger)
         let boundPort: Int
         do {
             boundPort = try await server.start()

@@ -25,6 +25,9 @@ import Testing
             "beacon_check_duration_seconds_bucket",
             #"beacon_plugin_lua_memory_bytes{plugin="m"}"#,
             "beacon_subscribers 1",
+            #"beacon_plugin_subscribers{plugin="m"} 1"#,
+            #"beacon_events_sent_total{plugin="m"}"#,
+            #"beacon_bytes_sent_total{plugin="m"}"#,
             "beacon_reloads_total",
         ] {
             #expect(text.contains(needle), "missing \(needle) in:\n\(text.prefix(2000))")

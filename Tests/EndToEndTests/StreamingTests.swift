@@ -105,6 +105,14 @@ import Testing
         for key in ["state", "failures", "skipped_ticks", "last_error", "last_run_at", "last_duration_ms"] {
             #expect(ok.keys.contains(key), "missing \(key)")
         }
+        // One plugin's entry adds its recent events, oldest first.
+        let one = try httpGet(port: server.port, "/plugins/ok")
+        let object = try JSONSerialization.jsonObject(with: Data(one.body.utf8)) as? [String: Any]
+        let history = object?["history"] as? [[String: Any]] ?? []
+        #expect(history.count >= 2, "\(one.body)")
+        #expect(history.allSatisfy { $0["event"] as? String == "ok" && $0["data"] as? String == "fine" })
+        let ids = history.compactMap { ($0["id"] as? NSNumber)?.uint64Value }
+        #expect(ids == ids.sorted() && ids.count == history.count)
         let broken = try httpGet(port: server.port, "/plugins/broken")
         #expect(broken.status == 200)
         #expect(broken.body.contains("failed") && broken.body.contains("10x"))
