@@ -20,11 +20,11 @@ final class MetricsPage: Sendable {
         registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         self.hub = hub
-        subscribers = registry.makeGauge(name: "beacon_subscribers", help: "Connected event-stream subscribers.")
-        stalled = registry.makeCounter(
-            name: "beacon_stalled_disconnects_total", help: "Subscribers cut for not reading past --stall-timeout.")
-        conflated = registry.makeCounter(
-            name: "beacon_conflated_events_total", help: "Events replaced by a newer one for a slow subscriber.")
+        subscribers = registry.makeGauge(descriptor: Self.name("subscribers", "", "Connected event-stream subscribers."))
+        stalled = registry.makeCounter(descriptor: Self.name(
+            "stalled_disconnects", "total", "Subscribers cut for not reading past --stall-timeout."))
+        conflated = registry.makeCounter(descriptor: Self.name(
+            "conflated_events", "total", "Events replaced by a newer one for a slow subscriber."))
     }
 
     func render() -> [UInt8] {
@@ -40,12 +40,22 @@ final class MetricsPage: Sendable {
         for (plugin, now) in deliveredNow {
             let before = deliveredBefore[plugin] ?? StreamDelivery()
             let labels = [("plugin", plugin)]
-            registry.makeCounter(name: "beacon_events_sent_total", labels: labels).increment(by: Int64(now.events - before.events))
-            registry.makeCounter(name: "beacon_bytes_sent_total", labels: labels).increment(by: Int64(now.bytes - before.bytes))
+            registry.makeCounter(descriptor: Self.eventsSent, labels: labels).increment(by: Int64(now.events - before.events))
+            registry.makeCounter(descriptor: Self.bytesSent, labels: labels).increment(by: Int64(now.bytes - before.bytes))
         }
         for (plugin, count) in hub.subscribersPerStream {
-            registry.makeGauge(name: "beacon_plugin_subscribers", labels: [("plugin", plugin)]).set(Int64(count))
+            registry.makeGauge(descriptor: Self.pluginSubscribers, labels: [("plugin", plugin)]).set(Int64(count))
         }
         return registry.emitToBuffer()
+    }
+
+    private static var eventsSent: MetricNameDescriptor { name("events_sent", "total", "Events written to subscribers, per plugin.") }
+    private static var bytesSent: MetricNameDescriptor { name("bytes_sent", "total", "Bytes of events written to subscribers, per plugin.") }
+    private static var pluginSubscribers: MetricNameDescriptor { name(
+        "plugin_subscribers", "", "Subscribers receiving a plugin's events (its own streams and /events).") }
+
+    /// `beacon_NAME_UNIT`.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "beacon", metricName: metric, unitName: unit, helpText: help)
     }
 }
