@@ -10,7 +10,7 @@ extension RequestRouter {
     ) {
         let chunked = head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1)
         if head.method == .HEAD {
-            switch self.hub.checkSubscription(scope: scope, lastEventID: lastEventID) {
+            switch self.settings.hub.checkSubscription(scope: scope, lastEventID: lastEventID) {
             case .success(let outcome):
                 let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked, closing: true)
                 context.write(self.wrapOutboundOut(.head(response)), promise: nil)
@@ -20,7 +20,7 @@ extension RequestRouter {
             }
             return
         }
-        let result = self.hub.subscribe(
+        let result = self.settings.hub.subscribe(
             channel: context.channel, scope: scope, lastEventID: lastEventID, chunked: chunked
         ) { outcome in
             // HTTP/1.0 has no chunks: the body ends when the connection closes, so say so.
@@ -50,7 +50,7 @@ extension RequestRouter {
             ("Beacon-Resume", outcome.rawValue),
         ])
         if chunked { headers.add(name: "Transfer-Encoding", value: "chunked") }
-        self.cors.apply(origin: request.headers.first(name: "origin"), to: &headers)
+        self.settings.cors.apply(origin: request.headers.first(name: "origin"), to: &headers)
         return HTTPResponseHead(version: request.version, status: .ok, headers: headers)
     }
 
@@ -79,9 +79,9 @@ extension RequestRouter {
         case .streams(let names): streams = names.joined(separator: ",")
         case .all: streams = "*"
         }
-        self.logger.debug(
+        self.settings.logger.debug(
             "subscriber attached", metadata: ["peer": "\(peer)", "streams": "\(streams)", "resume": "\(outcome.rawValue)"])
-        let logger = self.logger
+        let logger = self.settings.logger
         channel.closeFuture.whenComplete { _ in
             logger.debug("subscriber left", metadata: ["peer": "\(peer)", "streams": "\(streams)"])
         }

@@ -31,7 +31,7 @@ extension RequestRouter {
         var headers = extra
         if let contentType { headers.add(name: "Content-Type", value: contentType) }
         if let body { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-        self.cors.apply(origin: head.headers.first(name: "origin"), to: &headers)
+        self.settings.cors.apply(origin: head.headers.first(name: "origin"), to: &headers)
         let keepAlive = head.isKeepAlive && !close
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let response = HTTPResponseHead(version: head.version, status: status, headers: headers)

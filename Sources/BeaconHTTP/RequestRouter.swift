@@ -15,13 +15,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     static let allow = "GET, HEAD, OPTIONS"
 
-    let hub: EventHub
-    let status: any StatusSource
-    let cors: CORSPolicy
-    let logger: Logger
-    let auth: TokenAuthenticator?
-    /// The decoder's backstop limit on a whole head, reported with its `431`.
-    let headLimitBytes: Int
+    /// The hub, status source, CORS, logger, tokens and head limit every connection shares.
+    let settings: RouterSettings
     /// Over a connection limit: every request is answered "come back later" and the connection closed.
     let shedding: Bool
     /// The connection's head guard, told when a response is sent (nil in handler-level tests).
@@ -38,12 +33,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     var state = State.idle
 
     init(settings: RouterSettings, shedding: Bool = false, headGuard: RequestHeadGuard? = nil) {
-        self.hub = settings.hub
-        self.status = settings.status
-        self.cors = settings.cors
-        self.logger = settings.logger
-        self.auth = settings.auth
-        self.headLimitBytes = settings.headLimitBytes
+        self.settings = settings
         self.shedding = shedding
         self.headGuard = headGuard
     }
@@ -75,7 +65,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 if error == .headerOverflow {
                     self.send(
                         context, head, .requestHeaderFieldsTooLarge,
-                        json: ErrorBody.tooLarge("request head too large", limit: self.headLimitBytes), close: true)
+                        json: ErrorBody.tooLarge("request head too large", limit: self.settings.headLimitBytes), close: true)
                 } else {
                     self.send(context, head, .badRequest, json: ErrorBody.badRequest("malformed HTTP request"), close: true)
                 }
@@ -113,7 +103,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .OPTIONS:
             var headers = HTTPHeaders([("Allow", Self.allow)])
             if head.headers.contains(name: "access-control-request-method") {
-                self.cors.applyPreflight(origin: head.headers.first(name: "origin"), to: &headers)
+                self.settings.cors.applyPreflight(origin: head.headers.first(name: "origin"), to: &headers)
             }
             self.send(context, head, .noContent, headers: headers, body: ByteBuffer?.none, contentType: nil, close: false)
         default:
@@ -126,7 +116,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private func route(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let (route, query) = Route.parse(target: head.uri)
         var extra = HTTPHeaders()
-        if route != .health, let auth = self.auth {
+        if route != .health, let auth = self.settings.auth {
             switch auth.check(head, query: query) {
             case .granted(let source):
                 if route == .dashboard, source == .query, let cookie = Self.tokenCookie(auth, query) {
@@ -148,7 +138,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .health:
             self.send(context, head, .ok, json: "{\"status\":\"ok\"}")
         case .metrics:
-            if let text = self.status.metricsText() {
+            if let text = self.settings.status.metricsText() {
                 var body = context.channel.allocator.buffer(capacity: text.count)
                 body.writeBytes(text)
                 self.send(
@@ -158,9 +148,9 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 self.send(context, head, .notFound, json: ErrorBody.notFound(path: "/metrics"))
             }
         case .plugins:
-            self.send(context, head, .ok, json: self.status.pluginsJSON())
+            self.send(context, head, .ok, json: self.settings.status.pluginsJSON())
         case .plugin(let name):
-            if let body = self.status.pluginJSON(named: name) {
+            if let body = self.settings.status.pluginJSON(named: name) {
                 self.send(context, head, .ok, json: body)
             } else {
                 self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
@@ -169,7 +159,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
         case .invalidNames(let asked):
             // Impossible names are unknown without a lookup; possible ones are checked.
-            let known = Set(self.hub.streamNames)
+            let known = Set(self.settings.hub.streamNames)
             var seen = Set<String>()
             let unknown = asked.filter { (!Route.isPluginName($0) || !known.contains($0)) && seen.insert($0).inserted }
             self.send(context, head, .notFound, json: ErrorBody.unknownPlugins(unknown))

@@ -57,6 +57,17 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, interva
         time.sleep(interval)
 
 
+# A plugin that counts its runs five times a second, for tests that need a steady stream.
+COUNTER = """
+schedule = "0.2s"
+n = 0
+function check_status()
+  n = n + 1
+  return { n = n }
+end
+"""
+
+
 def write_plugin(folder: Path, name: str, source: str) -> Path:
     path = folder / f"{name}.lua"
     path.write_text(source, encoding="utf-8")

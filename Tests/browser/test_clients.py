@@ -12,16 +12,8 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from conftest import wait_for, write_plugin
+from conftest import COUNTER, wait_for, write_plugin
 
-COUNTER = """
-schedule = "0.2s"
-n = 0
-function check_status()
-  n = n + 1
-  return { n = n }
-end
-"""
 TIMEOUT = httpx.Timeout(5.0)  # connect, and each read: a stalled stream fails the test instead of hanging
 
 

@@ -7,16 +7,8 @@ import re
 
 import pytest
 
-from conftest import collector_script, wait_for, write_plugin
+from conftest import COUNTER, collector_script, wait_for, write_plugin
 
-COUNTER = """
-schedule = "0.2s"
-n = 0
-function check_status()
-  n = n + 1
-  return { n = n }
-end
-"""
 
 
 def open_bare_page(browser, server):
