@@ -11,6 +11,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "beacon", targets: ["beacon"]),
+        // The libraries, for the fuzz targets (Fuzz/) and micro benchmarks (Benchmarks/), which are
+        // packages of their own so that the main build and test run stay lean.
+        .library(name: "LuaKit", targets: ["LuaKit"]),
+        .library(name: "EventHub", targets: ["EventHub"]),
+        .library(name: "PluginHost", targets: ["PluginHost"]),
+        .library(name: "BeaconHTTP", targets: ["BeaconHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
