@@ -60,7 +60,7 @@ public final class BeaconServer: Sendable {
     /// Binds and starts accepting; returns the port actually bound (useful with port 0).
     public func start() async throws -> Int {
         self.checkDescriptorLimit()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let connections = self.connections
         let limits = RequestHeadGuard.Limits(self.configuration)
         let settings = RouterSettings(

@@ -149,12 +149,13 @@ final class LoopFanout: @unchecked Sendable {
             swap(&shared.inbox, &self.spare)
             shared.scheduled = false
         }
-        for item in self.spare {
+        let last = self.spare.count - 1
+        for (index, item) in self.spare.enumerated() {
             switch item {
             case .event(let event):
-                self.deliver(event)
+                self.deliver(event, flush: index == last)
             case .done(let event):
-                self.deliver(event)
+                self.deliver(event, flush: false)
                 self.flushDirty()
                 for subscriber in self.streamMembers[event.stream] ?? [] where subscriber.scope == .stream(event.stream) {
                     subscriber.finish()
@@ -163,7 +164,7 @@ final class LoopFanout: @unchecked Sendable {
                 self.flushDirty()
                 for subscriber in self.members {
                     for done in dones where subscriber.scope.includes(done.stream) {
-                        _ = subscriber.deliver(done)
+                        _ = subscriber.deliver(done, flush: false)
                     }
                     subscriber.finish()
                 }
@@ -174,23 +175,33 @@ final class LoopFanout: @unchecked Sendable {
         self.reportConflated()
     }
 
-    /// Writes `event` (without flushing) to every subscriber that follows its stream.
+    /// Writes `event` to every subscriber that follows its stream; with `flush`, flushes each
+    /// (and those left unflushed by earlier events of this drain are flushed by ``flushDirty()``).
     @inline(__always)
-    private func deliver(_ event: FramedEvent) {
+    private func deliver(_ event: FramedEvent, flush: Bool) {
         var written = 0
         if let list = self.streamMembers[event.stream] {
-            for subscriber in list where subscriber.deliver(event) {
-                self.dirty.append(subscriber)
-                written += 1
+            for subscriber in list {
+                self.count(subscriber.deliver(event, flush: flush), of: subscriber, into: &written)
             }
         }
-        for subscriber in self.wildcardMembers where subscriber.deliver(event) {
-            self.dirty.append(subscriber)
-            written += 1
+        for subscriber in self.wildcardMembers {
+            self.count(subscriber.deliver(event, flush: flush), of: subscriber, into: &written)
         }
         if written > 0 {
             self.deliveredSinceReport[event.stream, default: StreamDelivery()].events += written
             self.deliveredSinceReport[event.stream, default: StreamDelivery()].bytes += written * event.frame.chunk.readableBytes
+        }
+    }
+
+    @inline(__always)
+    private func count(_ delivery: SSESubscriber.Delivery, of subscriber: SSESubscriber, into written: inout Int) {
+        switch delivery {
+        case .skipped: return
+        case .flushed: written += 1
+        case .written(let firstUnflushed):
+            written += 1
+            if firstUnflushed { self.dirty.append(subscriber) }
         }
     }
 

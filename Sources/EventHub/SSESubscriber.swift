@@ -55,22 +55,41 @@ final class SSESubscriber: ChannelInboundHandler {
         self.flush()
     }
 
-    /// Writes (without flush) an event unless already covered, conflating while unwritable.
-    /// Returns true when this subscriber newly needs a flush.
+    /// What ``deliver(_:flush:)`` did with an event.
+    enum Delivery {
+        /// Not written: already covered by the replay, finished, or held back (conflated) while
+        /// the channel is not writable.
+        case skipped
+        /// Written and flushed.
+        case flushed
+        /// Written without a flush; `firstUnflushed` when nothing else was waiting for a flush,
+        /// so the caller must flush this subscriber later.
+        case written(firstUnflushed: Bool)
+    }
+
+    /// Writes an event unless already covered, conflating while unwritable. With `flush`, the
+    /// write and the flush go down the pipeline in one pass (the usual case: one event per drain).
     @inline(__always)
-    func deliver(_ event: FramedEvent) -> Bool {
-        guard !self.finished, event.sequence > self.minSequence else { return false }
+    func deliver(_ event: FramedEvent, flush: Bool) -> Delivery {
+        guard !self.finished, event.sequence > self.minSequence, let context = self.context else { return .skipped }
         guard self.writable else {
             if let index = self.pending.firstIndex(where: { $0.stream == event.stream }) {
                 self.pending.remove(at: index)
                 self.fanout.conflatedSinceReport += 1
             }
             self.pending.append(event)
-            return false
+            return .skipped
         }
-        let newlyDirty = !self.needsFlush
-        self.write(event.frame)
-        return newlyDirty
+        let bytes = self.wrapOutboundOut(self.chunked ? event.frame.chunk : event.frame.payload)
+        if flush {
+            self.needsFlush = false
+            context.writeAndFlush(bytes, promise: nil)
+            return .flushed
+        }
+        let first = !self.needsFlush
+        self.needsFlush = true
+        context.write(bytes, promise: nil)
+        return .written(firstUnflushed: first)
     }
 
     @inline(__always)
