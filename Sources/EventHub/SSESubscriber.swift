@@ -27,6 +27,8 @@ final class SSESubscriber: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var writable = true
     private var needsFlush = false
+    /// Whether anything went out since the last heartbeat: a stream that is not idle needs none.
+    private var wroteSinceBeat = false
     private var attached = false
     private var finished = false
     /// Newest undelivered event per stream while not writable, oldest first.
@@ -81,6 +83,7 @@ final class SSESubscriber: ChannelInboundHandler {
             return .skipped
         }
         let bytes = self.wrapOutboundOut(self.chunked ? event.frame.chunk : event.frame.payload)
+        self.wroteSinceBeat = true
         if flush {
             self.needsFlush = false
             context.writeAndFlush(bytes, promise: nil)
@@ -105,12 +108,16 @@ final class SSESubscriber: ChannelInboundHandler {
         context.flush()
     }
 
-    /// The fan-out's periodic tick: a heartbeat when due and writable; a disconnect when the
-    /// channel has been unwritable for longer than `stallTimeout`.
+    /// The fan-out's periodic tick: a heartbeat when due, writable and idle since the last one; a
+    /// disconnect when the channel has been unwritable for longer than `stallTimeout`.
     func tick(now: NIODeadline, heartbeat: Bool, stallTimeout: TimeAmount?) {
         guard !self.finished, let context = self.context else { return }
         if self.writable {
             guard heartbeat else { return }
+            guard !self.wroteSinceBeat else {
+                self.wroteSinceBeat = false
+                return
+            }
             self.write(SSEFrame.heartbeat)
             self.flush()
             return
