@@ -40,6 +40,37 @@ struct SubscriberHandlerTests {
         #expect(hub.subscriberCount == 0)
     }
 
+    /// Heartbeats are for idle streams: a stream that carried an event since the last beat gets
+    /// none at the next one, and gets one again once it has been idle for a whole interval.
+    @Test func heartbeatsGoOnlyToIdleStreams() throws {
+        let hub = EventHub(configuration: EventHubConfiguration(heartbeatSeconds: 1, stallTimeout: 30), idBase: 1)
+        hub.addStream("a")
+        hub.addStream("b")
+        let busy = try self.attach(hub, scope: .stream("a"))
+        let idle = try self.attach(hub, scope: .stream("b"))
+        let loops = [busy, idle].compactMap { $0.eventLoop as? EmbeddedEventLoop }
+        #expect(loops.count == 2)
+        _ = try self.written(busy)
+        _ = try self.written(idle)
+        let beat = "e\r\n: keep-alive\n\n\r\n"
+
+        for loop in loops { loop.advanceTime(by: .seconds(1)) }
+        #expect(try self.written(busy) == beat)
+        #expect(try self.written(idle) == beat)
+
+        hub.publish(stream: "a", event: "status", json: Array("1".utf8))
+        for loop in loops { loop.advanceTime(by: .seconds(1)) }
+        let afterEvent = try self.written(busy)
+        #expect(afterEvent.contains("data: 1\n\n") && !afterEvent.contains("keep-alive"), "\(afterEvent)")
+        #expect(try self.written(idle) == beat)
+
+        for loop in loops { loop.advanceTime(by: .seconds(1)) }
+        #expect(try self.written(busy) == beat)
+        #expect(try self.written(idle) == beat)
+        _ = try busy.finish()
+        _ = try idle.finish()
+    }
+
     @Test func unwritableSubscriberConflatesToNewestPerStream() throws {
         let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
         hub.addStream("a")
