@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "beacon", targets: ["beacon"]),
+        .executable(name: "beacon-bench", targets: ["beacon-bench"]),
         // The libraries, for the fuzz targets (Fuzz/) and micro benchmarks (Benchmarks/), which are
         // packages of their own so that the main build and test run stay lean.
         .library(name: "LuaKit", targets: ["LuaKit"]),
@@ -92,6 +93,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        // The benchmark load generator: SSE subscribers and a publisher on SwiftNIO, for any SSE
+        // server on loopback. Imports no Beacon target, so it measures Beacon from outside.
+        .executableTarget(
+            name: "beacon-bench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
