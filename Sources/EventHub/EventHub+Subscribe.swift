@@ -1,4 +1,4 @@
-package import NIOCore
+public import NIOCore
 
 extension EventHub {
     /// Attaches `channel` as a subscriber. Call on the channel's event loop.
@@ -9,7 +9,7 @@ extension EventHub {
     /// pipeline and writes `retry:` and the replay. The caller may then remove its HTTP handlers.
     ///
     /// - Parameter chunked: frame the body as HTTP/1.1 chunks (false for HTTP/1.0 peers).
-    package func subscribe(
+    public func subscribe(
         channel: any Channel,
         scope: SubscriptionScope,
         lastEventID: String?,

@@ -1,5 +1,5 @@
 /// What a subscriber got on connect, sent as the `Beacon-Resume` response header.
-package enum ResumeOutcome: String, Sendable {
+public enum ResumeOutcome: String, Sendable {
     /// No `Last-Event-ID`: the latest event of each stream.
     case none
     /// Every stream's history covered the gap: exactly the missed events.

@@ -1,15 +1,15 @@
-import NIOCore
+public import NIOCore
 
 /// Encodes published events in two steps: ``prepare(event:data:)`` builds everything but the id
 /// outside the hub's lock; ``finish(_:id:)`` writes the chunk header and `id:` line in front of it
 /// under the lock, in place (no allocation, no copy), once the id is known.
-enum SSEEncoder {
+public enum SSEEncoder {
     /// Room left in front of a prepared event: 16 hex digits + CRLF + `id: ` + 20 digits + LF.
     static let reserve = 48
 
     /// `event: NAME\n`, one `data:` line per line of `data`, a blank line, then the chunk's CRLF,
     /// after ``reserve`` spare bytes.
-    static func prepare(event: String, data: [UInt8]) -> ByteBuffer {
+    public static func prepare(event: String, data: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(reserve + event.utf8.count + data.count + 32)
         buffer.writeRepeatingByte(0, count: reserve)
@@ -24,7 +24,7 @@ enum SSEEncoder {
     }
 
     /// Completes a prepared event with its id; the result is the finished chunk.
-    static func finish(_ buffer: inout ByteBuffer, id: UInt64) -> SSEFrame {
+    public static func finish(_ buffer: inout ByteBuffer, id: UInt64) -> SSEFrame {
         let idDigits = SSEFrame.decimalDigitCount(id)
         let idLine = 4 + idDigits + 1
         let sseLength = idLine + buffer.writerIndex - reserve - 2

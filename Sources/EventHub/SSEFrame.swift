@@ -1,10 +1,10 @@
-package import NIOCore
+public import NIOCore
 
 /// The bytes of one SSE message, framed once as one HTTP/1.1 chunk (`<hex len>\r\n<sse>\r\n`)
 /// and then shared, copy-on-write and never copied, by every subscriber.
-package struct SSEFrame: Sendable {
+public struct SSEFrame: Sendable {
     /// The whole chunk, as written to a chunked (HTTP/1.1) response.
-    package let chunk: ByteBuffer
+    public let chunk: ByteBuffer
     /// Length of the `<hex len>\r\n` chunk header at the start of ``chunk``.
     let headerLength: Int
 

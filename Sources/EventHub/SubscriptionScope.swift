@@ -1,5 +1,5 @@
 /// Which streams one subscriber follows.
-package enum SubscriptionScope: Sendable, Equatable {
+public enum SubscriptionScope: Sendable, Equatable {
     /// `/events/NAME`: one stream; the response ends when the stream is removed.
     case stream(String)
     /// `/events?plugin=a&plugin=b`: these streams (by name); stays open when one is removed.
@@ -29,7 +29,7 @@ package enum SubscriptionScope: Sendable, Equatable {
 }
 
 /// Why a subscription was refused.
-package enum SubscribeRefusal: Error, Equatable {
+public enum SubscribeRefusal: Error, Equatable {
     /// Names that are not streams of the hub (sorted as asked).
     case unknownStreams([String])
     /// ``EventHub/shutdown(reason:)`` was called.

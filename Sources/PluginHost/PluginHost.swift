@@ -15,8 +15,8 @@ public final class PluginHost: Sendable {
     private let scheduler: CheckScheduler
     /// Reloads run one at a time here; no Lua runs here but top-level chunks of new scripts.
     private let control = DispatchQueue(label: "beacon.plugins.reload")
-    /// All plugin timers fire here; a tick only queues a run.
-    private let timerQueue = DispatchQueue(label: "beacon.plugins.timers")
+    /// All plugin timers fire here, from one clock; a tick only queues a run.
+    private let clock = PluginClock(queue: DispatchQueue(label: "beacon.plugins.timers"))
 
     private struct Registry {
         var runners: [String: PluginRunner] = [:]
@@ -56,7 +56,7 @@ public final class PluginHost: Sendable {
     @discardableResult
     public func start() throws(PluginFolderError) -> ReloadSummary {
         _ = try folder.scan()
-        let timer = PluginTimer(queue: timerQueue, firstDelay: 0.25, interval: 0.25) { [weak self] in
+        let timer = PluginTimer(clock: clock, firstDelay: 0.25, interval: 0.25) { [weak self] in
             guard let self else { return }
             let now = DispatchTime.now().uptimeNanoseconds
             for runner in self.registry.withLock({ Array($0.runners.values) }) { runner.watchdog(now: now) }
@@ -195,7 +195,7 @@ public final class PluginHost: Sendable {
             switch result {
             case .success(let plugin):
                 if let runner {
-                    runner.replace(with: plugin, firstDelay: firstDelay(plugin), timerQueue: timerQueue)
+                    runner.replace(with: plugin, firstDelay: firstDelay(plugin), clock: clock)
                     summary.changed.append(file.name)
                 } else {
                     let runner = PluginRunner(plugin: plugin, sink: sink, scheduler: scheduler, logger: logger)
@@ -204,7 +204,7 @@ public final class PluginHost: Sendable {
                         $0.failedLoads[file.name] = nil
                     }
                     sink.pluginAdded(file.name)
-                    runner.start(firstDelay: firstDelay(plugin), timerQueue: timerQueue)
+                    runner.start(firstDelay: firstDelay(plugin), clock: clock)
                     summary.added.append(file.name)
                 }
             case .failure(let error):

@@ -67,9 +67,9 @@ final class PluginRunner: Sendable {
 
     /// Starts the timer: the first run comes after `firstDelay`, then one every interval.
     /// Replaces any previous timer.
-    func start(firstDelay: Double, timerQueue: DispatchQueue) {
+    func start(firstDelay: Double, clock: PluginClock) {
         let interval = state.withLock { $0.plugin.interval }
-        let timer = PluginTimer(queue: timerQueue, firstDelay: firstDelay, interval: interval) { [weak self] in
+        let timer = PluginTimer(clock: clock, firstDelay: firstDelay, interval: interval) { [weak self] in
             self?.tick()
         }
         let previous = state.withLock { state -> PluginTimer? in
@@ -263,7 +263,7 @@ final class PluginRunner: Sendable {
     // MARK: - Reload and stop
 
     /// Swaps in a new version of the script between runs and restarts the timer.
-    func replace(with plugin: LoadedPlugin, firstDelay: Double, timerQueue: DispatchQueue) {
+    func replace(with plugin: LoadedPlugin, firstDelay: Double, clock: PluginClock) {
         queue.async { [self] in
             let old = state.withLock { state -> LoadedPlugin in
                 let old = state.plugin
@@ -272,7 +272,7 @@ final class PluginRunner: Sendable {
                 return old
             }
             old.sandbox.close(deadline: .after(seconds: 1))
-            start(firstDelay: firstDelay, timerQueue: timerQueue)
+            start(firstDelay: firstDelay, clock: clock)
         }
     }
 

@@ -1,21 +1,17 @@
 import Dispatch
 
-/// A repeating Dispatch timer. Dispatch sources are thread-safe; the class only makes that
-/// visible to Swift's checker and owns the resume/cancel rules.
-final class PluginTimer: @unchecked Sendable {
-    private let source: any DispatchSourceTimer
+/// A repeating plugin timer: an entry in the host's `PluginClock`, which fires it on the clock's
+/// queue. The class owns the cancel rule.
+final class PluginTimer: Sendable {
+    private let clock: PluginClock
+    private let entry: PluginClock.Entry
 
     /// Creates and starts a timer that first fires after `firstDelay` seconds, then every `interval`.
-    init(queue: DispatchQueue, firstDelay: Double, interval: Double, handler: @escaping @Sendable () -> Void) {
-        source = DispatchSource.makeTimerSource(queue: queue)
-        source.schedule(
-            deadline: .now() + firstDelay,
-            repeating: .nanoseconds(Int(interval * 1e9)),
-            leeway: .nanoseconds(Int(min(interval * 0.01, 0.01) * 1e9)))
-        source.setEventHandler(handler: handler)
-        source.resume()
+    init(clock: PluginClock, firstDelay: Double, interval: Double, handler: @escaping @Sendable () -> Void) {
+        self.clock = clock
+        self.entry = clock.add(firstDelay: firstDelay, interval: interval, handler: handler)
     }
 
     /// Stops the timer for good; a tick already running finishes.
-    func cancel() { source.cancel() }
+    func cancel() { clock.cancel(entry) }
 }
