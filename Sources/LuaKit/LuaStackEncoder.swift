@@ -32,6 +32,9 @@ struct LuaStackEncoder {
     /// Encodes the value at absolute stack `index`; the stack is left as it was.
     mutating func encode(at index: Int32) throws(JSONEncodeFailure) {
         try encodeValue(at: index, depth: 0)
+        // Items are checked as they are written; this catches the closing brackets after the
+        // last check and a scalar result.
+        try writer.checkSize()
     }
 
     private mutating func encodeValue(at index: Int32, depth: Int) throws(JSONEncodeFailure) {

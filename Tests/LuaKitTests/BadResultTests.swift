@@ -44,6 +44,15 @@ import Testing
         _ = try badResult("return ('x'):rep(100)", limits: LuaLimits(maxResultBytes: 64))
     }
 
+    /// The limit holds to the byte: also for the closing brackets after the last item and for a
+    /// result that is one number (both once slipped past it).
+    @Test func limitCountsClosingBracketsAndScalars() throws {
+        let nested = "local t = {} for i = 1, 42 do t = {t} end return t"
+        _ = try badResult(nested, limits: LuaLimits(maxResultBytes: 83))
+        #expect(try callError("function check_status() \(nested) end", limits: LuaLimits(maxResultBytes: 86)) == nil)
+        _ = try badResult("return math.mininteger", limits: LuaLimits(maxResultBytes: 16))
+    }
+
     @Test func mixedKeys() throws {
         #expect(try badResult("return {1, 2, x = 3}") == "result: table mixes array items and named keys; use either a list {a, b} or named fields {x = 1}")
     }
