@@ -90,23 +90,7 @@ struct BenchToolTests {
     }
 
     /// Runs `beacon-bench ARGUMENTS` to completion (at most 60 s).
-    private static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = BenchBinary.url
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = PipeReader(out), errors = PipeReader(err)
-        let exited = waitFor(seconds: 60) { process.isRunning ? nil : true } ?? false
-        if !exited {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw TestFailure("beacon-bench \(arguments.joined(separator: " ")) did not exit within 60 s")
-        }
-        process.waitUntilExit()
-        return (process.terminationStatus, output.finish(), errors.finish())
+    private static func run(_ arguments: [String]) throws -> BeaconCommand {
+        try BeaconCommand.run(arguments, executable: BenchBinary.url)
     }
 }

@@ -9,10 +9,13 @@ struct BeaconCommand {
     var output: String
     var errors: String
 
-    /// Runs `beacon ARGUMENTS`; kills it and throws when it has not exited within `seconds`.
-    static func run(_ arguments: [String], seconds: Double = 60) throws -> BeaconCommand {
+    /// Runs `beacon ARGUMENTS` (or another of the built executables); kills it and throws when it
+    /// has not exited within `seconds`.
+    static func run(
+        _ arguments: [String], executable: URL = BeaconProcess.executable, seconds: Double = 60
+    ) throws -> BeaconCommand {
         let process = Process()
-        process.executableURL = BeaconProcess.executable
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -25,7 +28,8 @@ struct BeaconCommand {
         if !exited {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            throw TestFailure("beacon \(arguments.joined(separator: " ")) did not exit within \(seconds) s; "
+            let command = ([executable.lastPathComponent] + arguments).joined(separator: " ")
+            throw TestFailure("\(command) did not exit within \(seconds) s; "
                               + "output:\n\(output.text)\(errors.text)")
         }
         process.waitUntilExit()
