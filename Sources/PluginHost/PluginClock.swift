@@ -1,55 +1,80 @@
 import Dispatch
-import Synchronization
+import Foundation
 
-/// One Dispatch timer for every plugin timer of a host. Plugin timers are entries in a heap
-/// ordered by their next deadline; the one Dispatch timer is armed for the earliest, and each time
-/// it fires, every entry that is due runs, in deadline order, on the clock's queue.
+/// One thread for every plugin timer of a host. Plugin timers are entries in a heap ordered by
+/// their next deadline; the clock's thread sleeps until the earliest, and each time it wakes, every
+/// entry that is due runs, in deadline order, on that thread. Handlers must not block (a plugin
+/// tick only queues a run).
 ///
 /// Why not one Dispatch timer per plugin: with a thousand plugins every 100 ms, ten thousand timer
 /// sources firing each second cost Dispatch's timer thread more than the checks themselves
-/// (re-sorting its timer heap, re-arming the kernel timer, waking a thread per fire). Here a fire
-/// may be postponed by the smallest leeway of the timers (1% of the interval, at most 10 ms, as
-/// before), so timers due within that much of each other share one wake-up. No timer fires early,
-/// and none later than its own leeway (plus the system's own latency).
-final class PluginClock: @unchecked Sendable {
-    // @unchecked: Dispatch sources are thread-safe; everything else is under `state`'s lock.
+/// (re-sorting its timer heap, re-arming the kernel timer, waking a thread per fire). Why not one
+/// Dispatch timer for the heap: each fire still crossed two threads (Dispatch's timer thread, then
+/// a worker for the queue). Here a wake may be postponed by the smallest leeway of the timers (1%
+/// of the interval, at most 10 ms, as before), so timers due within that much of each other share
+/// one wake-up. No timer fires early, and none later than its own leeway (plus the system's own
+/// latency). The thread waits on the monotonic clock and ends when the clock is released.
+final class PluginClock: Sendable {
     /// One timer's place in the clock.
     final class Entry: @unchecked Sendable {
         // @unchecked: every field but the constants is only touched under the clock's lock.
         fileprivate let interval: UInt64
         fileprivate let leeway: UInt64
         fileprivate let handler: @Sendable () -> Void
-        fileprivate var deadline: UInt64
         /// Position in the heap; -1 once cancelled.
         fileprivate var index = -1
 
-        fileprivate init(deadline: UInt64, interval: UInt64, leeway: UInt64, handler: @escaping @Sendable () -> Void) {
-            self.deadline = deadline
+        fileprivate init(interval: UInt64, leeway: UInt64, handler: @escaping @Sendable () -> Void) {
             self.interval = interval
             self.leeway = leeway
             self.handler = handler
         }
     }
 
-    fileprivate struct State {
-        var heap: [Entry] = []
-        /// How many entries have each leeway, so the smallest is known without a scan.
-        var leeways: [UInt64: Int] = [:]
-        /// When the Dispatch timer is set to fire (monotonic ns); nil when it is idle.
-        var armedFor: UInt64?
+    /// A heap slot: the deadline sits beside the entry, so sifting reads no entry.
+    fileprivate struct Slot {
+        var deadline: UInt64
+        let entry: Entry
     }
 
-    private let source: any DispatchSourceTimer
-    private let state = Mutex(State())
+    fileprivate struct State {
+        var heap: [Slot] = []
+        /// How many entries have each leeway, so the smallest is known without a scan.
+        var leeways: [UInt64: Int] = [:]
+        /// When the thread is set to wake (monotonic ns); nil while it is awake or has no timer.
+        var armedFor: UInt64?
+        var isStopped = false
+    }
 
-    init(queue: DispatchQueue) {
-        self.source = DispatchSource.makeTimerSource(queue: queue)
-        source.setEventHandler { [weak self] in self?.fire() }
-        source.resume()
+    /// The state and the thread's wake-ups; the thread holds this, not the clock, so that the
+    /// clock's release ends the thread.
+    private final class Core: @unchecked Sendable {
+        // @unchecked: `state` is only touched with `condition` locked.
+        let condition = MonotonicCondition()
+        var state = State()
+
+        func withLock<T>(_ body: (inout State) -> T) -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            return body(&state)
+        }
+    }
+
+    private let core = Core()
+
+    /// Starts the clock's thread, named `name`.
+    init(name: String = "beacon-clock") {
+        let core = self.core
+        let thread = Thread {
+            Thread.current.name = name  // set from inside, so that it reaches the OS thread
+            PluginClock.run(core)
+        }
+        thread.start()
     }
 
     deinit {
-        source.cancel()
+        core.withLock { $0.isStopped = true }
+        core.condition.signal()
     }
 
     /// The leeway a timer with this interval is allowed (as Beacon's per-plugin timers had).
@@ -60,53 +85,60 @@ final class PluginClock: @unchecked Sendable {
     func add(firstDelay: Double, interval: Double, handler: @escaping @Sendable () -> Void) -> Entry {
         let now = DispatchTime.now().uptimeNanoseconds
         let entry = Entry(
-            deadline: now &+ Self.nanoseconds(firstDelay),
             interval: max(1, Self.nanoseconds(interval)),
             leeway: Self.nanoseconds(Self.leeway(interval: interval)),
             handler: handler)
-        state.withLock { state in
-            state.insert(entry)
+        let wake = core.withLock { state -> Bool in
+            state.insert(Slot(deadline: now &+ Self.nanoseconds(firstDelay), entry: entry))
             state.leeways[entry.leeway, default: 0] += 1
-            // Armed under the lock, so that two threads cannot set it in the wrong order.
-            if let rearm = state.rearmIfNeeded() { arm(at: rearm) }
+            return state.wakeTarget(sooner: true) != nil
         }
+        if wake { core.condition.signal() }
         return entry
     }
 
-    /// Stops a timer for good; a tick already running finishes. Idempotent.
+    /// Stops a timer for good; a tick already running (or already taken off the heap with the
+    /// others due at the same time) finishes. Idempotent.
     func cancel(_ entry: Entry) {
-        state.withLock { state in
+        core.withLock { state in
             guard entry.index >= 0 else { return }
             state.remove(at: entry.index)
             let left = (state.leeways[entry.leeway] ?? 1) - 1
             state.leeways[entry.leeway] = left > 0 ? left : nil
         }
-        // An armed Dispatch timer with nothing left to fire just fires once for nothing.
+        // A thread set to wake for it just wakes once for nothing.
     }
 
-    /// On `queue`: runs every due timer, moves each to its next deadline, and re-arms.
-    private func fire() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        let due = state.withLock { state -> [Entry] in
-            state.armedFor = nil
-            var due: [Entry] = []
-            while let first = state.heap.first, first.deadline <= now {
-                due.append(first)
+    /// The clock's thread: runs every due timer, moves each to its next deadline, sleeps.
+    private static func run(_ core: Core) {
+        var due: [Entry] = []
+        core.condition.lock()
+        while !core.state.isStopped {
+            let now = DispatchTime.now().uptimeNanoseconds
+            core.state.armedFor = nil
+            while let first = core.state.heap.first, first.deadline <= now {
+                due.append(first.entry)
                 // The next deadline on the original grid: no drift, and missed ticks fold into one.
-                let missed = (now - first.deadline) / first.interval
-                first.deadline = first.deadline &+ (missed + 1) &* first.interval
-                state.siftDown(from: 0)
+                let interval = first.entry.interval
+                let missed = (now - first.deadline) / interval
+                core.state.heap[0].deadline = first.deadline &+ (missed + 1) &* interval
+                core.state.siftDown(from: 0)
             }
-            if let rearm = state.rearmIfNeeded() { arm(at: rearm) }
-            return due
+            if !due.isEmpty {
+                core.condition.unlock()
+                for entry in due { entry.handler() }
+                due.removeAll(keepingCapacity: true)
+                core.condition.lock()
+                continue
+            }
+            if let target = core.state.wakeTarget(sooner: false) {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if target > now { core.condition.wait(nanoseconds: target - now) }
+            } else {
+                core.condition.wait()
+            }
         }
-        for entry in due where state.withLock({ _ in entry.index >= 0 }) {
-            entry.handler()
-        }
-    }
-
-    private func arm(at deadline: UInt64) {
-        source.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), repeating: .never, leeway: .nanoseconds(0))
+        core.condition.unlock()
     }
 
     private static func nanoseconds(_ seconds: Double) -> UInt64 {
@@ -116,26 +148,27 @@ final class PluginClock: @unchecked Sendable {
 }
 
 extension PluginClock.State {
-    /// The time to arm the Dispatch timer for, when it must change: the earliest deadline plus
-    /// the smallest leeway in the clock (every timer due by then fires together, none late by
-    /// more than its own leeway).
-    mutating func rearmIfNeeded() -> UInt64? {
+    /// When the thread must wake: the earliest deadline plus the smallest leeway in the clock
+    /// (every timer due by then fires together, none late by more than its own leeway). With
+    /// `sooner`, only when that is earlier than the wake already set (nil otherwise: no need to
+    /// wake the thread). Records the answer as the wake set.
+    mutating func wakeTarget(sooner: Bool) -> UInt64? {
         guard let first = heap.first else { return nil }
         let smallest = leeways.keys.min() ?? 0
         let target = first.deadline &+ smallest
-        if let armedFor, armedFor <= target { return nil }
+        if sooner, let armedFor, armedFor <= target { return nil }
         armedFor = target
         return target
     }
 
-    mutating func insert(_ entry: PluginClock.Entry) {
-        entry.index = heap.count
-        heap.append(entry)
-        siftUp(from: entry.index)
+    mutating func insert(_ slot: PluginClock.Slot) {
+        slot.entry.index = heap.count
+        heap.append(slot)
+        siftUp(from: slot.entry.index)
     }
 
     mutating func remove(at index: Int) {
-        let removed = heap[index]
+        let removed = heap[index].entry
         let last = heap.count - 1
         if index != last {
             swapAt(index, last)
@@ -174,7 +207,7 @@ extension PluginClock.State {
 
     private mutating func swapAt(_ a: Int, _ b: Int) {
         heap.swapAt(a, b)
-        heap[a].index = a
-        heap[b].index = b
+        heap[a].entry.index = a
+        heap[b].entry.index = b
     }
 }

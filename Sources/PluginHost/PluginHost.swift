@@ -15,8 +15,8 @@ public final class PluginHost: Sendable {
     private let scheduler: CheckScheduler
     /// Reloads run one at a time here; no Lua runs here but top-level chunks of new scripts.
     private let control = DispatchQueue(label: "beacon.plugins.reload")
-    /// All plugin timers fire here, from one clock; a tick only queues a run.
-    private let clock = PluginClock(queue: DispatchQueue(label: "beacon.plugins.timers"))
+    /// Every plugin timer fires on this clock's thread; a tick only queues a run.
+    private let clock = PluginClock()
 
     private struct Registry {
         var runners: [String: PluginRunner] = [:]
@@ -27,7 +27,8 @@ public final class PluginHost: Sendable {
     private let registry = Mutex(Registry())
     /// A background reload is queued and has not started yet.
     private let reloadWaiting = Mutex(false)
-    /// Looks for runs stuck past their deadline, four times a second.
+    /// Looks for runs stuck past their deadline, and for runs waiting behind a long one, four
+    /// times a second.
     private let watchdog = Mutex<PluginTimer?>(nil)
 
     public init(configuration: PluginHostConfiguration, sink: any PluginEventSink, logger: Logger) {
@@ -35,9 +36,16 @@ public final class PluginHost: Sendable {
         self.folder = PluginFolder(path: configuration.directory)
         self.sink = sink
         self.logger = logger
-        self.scheduler = CheckScheduler(limit: configuration.maxConcurrentChecks)
+        let scheduler = CheckScheduler(limit: configuration.maxConcurrentChecks)
+        self.scheduler = scheduler
         let folder = self.folder
-        let hostFunctions = configuration.hostFunctions
+        // A host function may block: the runs queued behind this one go to another thread.
+        let hostFunctions = configuration.hostFunctions.mapValues { function -> LuaHostFunction in
+            { call in
+                scheduler.handOff()
+                return function(call)
+            }
+        }
         self.loader = PluginLoader(
             limits: LuaLimits(
                 memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
@@ -60,6 +68,7 @@ public final class PluginHost: Sendable {
             guard let self else { return }
             let now = DispatchTime.now().uptimeNanoseconds
             for runner in self.registry.withLock({ Array($0.runners.values) }) { runner.watchdog(now: now) }
+            self.scheduler.handOff()
         }
         watchdog.withLock { $0 = timer }
         return reload()
@@ -120,6 +129,7 @@ public final class PluginHost: Sendable {
             let group = DispatchGroup()
             for runner in runners.values { runner.notify(group) }
             let finished = group.wait(timeout: .now() + timeout) == .success
+            scheduler.shutdown()
             for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
             return finished
         }

@@ -4,8 +4,8 @@ import Logging
 import LuaKit
 import Synchronization
 
-/// Runs one plugin: its serial queue (the only place its Lua state is touched), its Dispatch
-/// timer, and its counters. Survives reloads that change the script: the new version is swapped
+/// Runs one plugin: its serial queue (the only place its Lua state is touched), its timer, and
+/// its counters. Survives reloads that change the script: the new version is swapped
 /// in between runs, so subscribers and counters carry on.
 final class PluginRunner: Sendable {
     /// What `/plugins` shows about a run in progress.
@@ -85,7 +85,7 @@ final class PluginRunner: Sendable {
     /// plugin is backing off. A plugin's `jitter` delays each run by a random part of it.
     private func tick() {
         let now = DispatchTime.now().uptimeNanoseconds
-        let jitter = state.withLock { state -> Double? in
+        let plan = state.withLock { state -> (jitter: Double, interval: UInt64)? in
             guard !state.stopped else { return nil }
             guard state.phase == .idle, !state.stuck, now >= state.backoffUntil else {
                 state.skippedTicks += 1
@@ -93,23 +93,18 @@ final class PluginRunner: Sendable {
                 return nil
             }
             state.phase = .queued
-            return state.plugin.jitter
+            return (state.plugin.jitter, UInt64(state.plugin.interval * 1e9))
         }
-        guard let jitter else { return }
-        if jitter > 0 {
-            let delay = Double.random(in: 0..<jitter)
+        guard let plan else { return }
+        // A run still waiting for a slot when the next tick is due is dropped as stale.
+        if plan.jitter > 0 {
+            let delay = Double.random(in: 0..<plan.jitter)
             DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
-                scheduler.submit(self, tickedAt: DispatchTime.now().uptimeNanoseconds)
+                scheduler.submit(self, staleAfter: DispatchTime.now().uptimeNanoseconds &+ plan.interval)
             }
         } else {
-            scheduler.submit(self, tickedAt: now)
+            scheduler.submit(self, staleAfter: now &+ plan.interval)
         }
-    }
-
-    /// True when a run ticked at `tickedAt` has waited past the next tick.
-    func isStale(tickedAt: UInt64, now: UInt64) -> Bool {
-        let interval = state.withLock { $0.plugin.interval }
-        return now > tickedAt &+ UInt64(interval * 1e9)
     }
 
     /// The scheduler dropped a queued run that waited too long.
@@ -123,15 +118,15 @@ final class PluginRunner: Sendable {
 
     // MARK: - Runs
 
-    /// Called by the scheduler once a slot is free.
-    func startRun(scheduler: CheckScheduler) {
-        queue.async { [self] in
-            performRun()
-            let released = state.withLock { state in
-                defer { state.slotReleased = false }
-                return state.slotReleased
-            }
-            if !released { scheduler.releaseSlot() }
+    /// Called by the scheduler, on one of its threads, once a slot is free. The run goes through
+    /// the plugin's queue (it runs right here when nothing else is queued there), so it never
+    /// overlaps a reload's swap or a close. Returns false when the run was declared stuck
+    /// meanwhile and its slot already given back.
+    func runHoldingSlot() -> Bool {
+        queue.sync { performRun() }
+        return state.withLock { state in
+            defer { state.slotReleased = false }
+            return !state.slotReleased
         }
     }
 

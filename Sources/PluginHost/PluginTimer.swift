@@ -1,7 +1,7 @@
 import Dispatch
 
 /// A repeating plugin timer: an entry in the host's `PluginClock`, which fires it on the clock's
-/// queue. The class owns the cancel rule.
+/// thread. The class owns the cancel rule.
 final class PluginTimer: Sendable {
     private let clock: PluginClock
     private let entry: PluginClock.Entry

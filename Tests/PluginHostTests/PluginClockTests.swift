@@ -5,7 +5,7 @@ import Testing
 
 @testable import PluginHost
 
-/// The shared clock behind every plugin timer: real Dispatch time, generous bounds.
+/// The shared clock behind every plugin timer: its real thread, generous bounds.
 @Suite("Plugin clock")
 struct PluginClockTests {
     private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -13,7 +13,7 @@ struct PluginClockTests {
     /// Timers of different intervals share one clock: none fires before its deadline, none fires
     /// more often than its grid allows, and each keeps firing.
     @Test func timersFireOnTheirGridNeverEarly() throws {
-        let clock = PluginClock(queue: DispatchQueue(label: "test.clock"))
+        let clock = PluginClock()
         let fires = Mutex<[Int: [UInt64]]>([:])
         let intervals = [0.02, 0.03, 0.05]
         let firstDelay = 0.05
@@ -45,7 +45,7 @@ struct PluginClockTests {
 
     /// A cancelled timer stops; the others on the same clock go on.
     @Test func cancelStopsOneTimerOnly() throws {
-        let clock = PluginClock(queue: DispatchQueue(label: "test.clock.cancel"))
+        let clock = PluginClock()
         let counts = Mutex<[Int]>([0, 0])
         let first = clock.add(firstDelay: 0.01, interval: 0.01) { counts.withLock { $0[0] += 1 } }
         let second = clock.add(firstDelay: 0.01, interval: 0.01) { counts.withLock { $0[1] += 1 } }

@@ -1,16 +1,55 @@
 import Foundation
 import Logging
+import LuaKit
 import PluginHost
 import Testing
 
 /// The host with real Lua and a recording sink: scheduling, isolation and reload rules.
 @Suite struct PluginHostTests {
-    private func makeHost(_ folder: TempFolder, _ sink: RecordingSink, concurrent: Int = 4, spread: Double = 0)
-        -> PluginHost {
+    private func makeHost(
+        _ folder: TempFolder, _ sink: RecordingSink, concurrent: Int = 4, spread: Double = 0,
+        hostFunctions: [String: LuaHostFunction] = [:]
+    ) -> PluginHost {
         PluginHost(
             configuration: PluginHostConfiguration(
-                directory: folder.path, maxConcurrentChecks: concurrent, pluginMemoryBytes: 16 << 20, startSpread: spread),
+                directory: folder.path, maxConcurrentChecks: concurrent, pluginMemoryBytes: 16 << 20, startSpread: spread,
+                hostFunctions: hostFunctions),
             sink: sink, logger: Logger(label: "test"))
+    }
+
+    /// Checks run back to back on the host's threads, but a check that blocks in a host function
+    /// or computes for long never holds up the runs due at the same time: every one of them gets
+    /// another thread long before the slow ones end.
+    @Test(arguments: ["beacon.block()", "local t = beacon.now() while beacon.now() - t < 3 do end"])
+    func runsDueWithASlowCheckDoNotWaitForIt(slowBody: String) throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        // All due at once (no spread). Plugins start in name order, so the slow ones are queued
+        // ahead of the quick ones.
+        for index in 0..<3 {
+            try folder.write("aslow\(index).lua", """
+                schedule = "1m"
+                timeout = "10s"
+                function check_status() \(slowBody) return "done" end
+                """)
+            try folder.write("quick\(index).lua", #"schedule = "1m" function check_status() return "ok" end"#)
+        }
+        let sink = RecordingSink()
+        let blocked = Date()
+        let host = makeHost(folder, sink, concurrent: 8, hostFunctions: [
+            "block": { _ in
+                Thread.sleep(forTimeInterval: 3)
+                return .values([])
+            },
+        ])
+        try host.start()
+        defer { host.stop(timeout: 5) }
+        for index in 0..<3 {
+            let runs = sink.wait(for: "quick\(index)", count: 1, seconds: 2.5)
+            #expect(runs.count == 1, "quick\(index) waited behind a slow check")
+        }
+        #expect(Date().timeIntervalSince(blocked) < 2.9, "the quick checks finished only after the slow ones")
+        #expect(sink.published("aslow0").isEmpty, "the slow check was not slow")
     }
 
     @Test func aStuckCCallDoesNotHoldUpOtherPlugins() throws {
