@@ -21,8 +21,8 @@ final class PluginClock: Sendable {
         fileprivate let interval: UInt64
         fileprivate let leeway: UInt64
         fileprivate let handler: @Sendable () -> Void
-        /// Position in the heap; -1 once cancelled.
-        fileprivate var index = -1
+        /// Cancelled: the heap drops it when it comes to the top (or in a sweep).
+        fileprivate var isCancelled = false
 
         fileprivate init(interval: UInt64, leeway: UInt64, handler: @escaping @Sendable () -> Void) {
             self.interval = interval
@@ -31,7 +31,8 @@ final class PluginClock: Sendable {
         }
     }
 
-    /// A heap slot: the deadline sits beside the entry, so sifting reads no entry.
+    /// A heap slot: the deadline sits beside the entry, so sifting touches no entry (with a
+    /// thousand timers, reading or writing each entry on the way cost a cache miss per level).
     fileprivate struct Slot {
         var deadline: UInt64
         let entry: Entry
@@ -41,6 +42,8 @@ final class PluginClock: Sendable {
         var heap: [Slot] = []
         /// How many entries have each leeway, so the smallest is known without a scan.
         var leeways: [UInt64: Int] = [:]
+        /// Cancelled entries still in the heap.
+        var cancelledInHeap = 0
         /// When the thread is set to wake (monotonic ns); nil while it is awake or has no timer.
         var armedFor: UInt64?
         var isStopped = false
@@ -101,10 +104,12 @@ final class PluginClock: Sendable {
     /// others due at the same time) finishes. Idempotent.
     func cancel(_ entry: Entry) {
         core.withLock { state in
-            guard entry.index >= 0 else { return }
-            state.remove(at: entry.index)
+            guard !entry.isCancelled else { return }
+            entry.isCancelled = true
             let left = (state.leeways[entry.leeway] ?? 1) - 1
             state.leeways[entry.leeway] = left > 0 ? left : nil
+            state.cancelledInHeap += 1
+            if state.cancelledInHeap > 64, state.cancelledInHeap * 2 > state.heap.count { state.sweep() }
         }
         // A thread set to wake for it just wakes once for nothing.
     }
@@ -117,6 +122,10 @@ final class PluginClock: Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             core.state.armedFor = nil
             while let first = core.state.heap.first, first.deadline <= now {
+                if first.entry.isCancelled {
+                    core.state.removeFirst()
+                    continue
+                }
                 due.append(first.entry)
                 // The next deadline on the original grid: no drift, and missed ticks fold into one.
                 let interval = first.entry.interval
@@ -162,23 +171,24 @@ extension PluginClock.State {
     }
 
     mutating func insert(_ slot: PluginClock.Slot) {
-        slot.entry.index = heap.count
         heap.append(slot)
-        siftUp(from: slot.entry.index)
+        siftUp(from: heap.count - 1)
     }
 
-    mutating func remove(at index: Int) {
-        let removed = heap[index].entry
-        let last = heap.count - 1
-        if index != last {
-            swapAt(index, last)
-        }
-        heap.removeLast()
-        removed.index = -1
-        if index < heap.count {
-            siftDown(from: index)
-            siftUp(from: index)
-        }
+    /// Drops the top slot (a cancelled entry).
+    mutating func removeFirst() {
+        cancelledInHeap -= 1
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        siftDown(from: 0)
+    }
+
+    /// Drops every cancelled entry and rebuilds the heap.
+    mutating func sweep() {
+        heap.removeAll { $0.entry.isCancelled }
+        cancelledInHeap = 0
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
     }
 
     mutating func siftUp(from start: Int) {
@@ -186,7 +196,7 @@ extension PluginClock.State {
         while child > 0 {
             let parent = (child - 1) / 2
             guard heap[child].deadline < heap[parent].deadline else { return }
-            swapAt(child, parent)
+            heap.swapAt(child, parent)
             child = parent
         }
     }
@@ -200,14 +210,8 @@ extension PluginClock.State {
             if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
             if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
             guard smallest != parent else { return }
-            swapAt(parent, smallest)
+            heap.swapAt(parent, smallest)
             parent = smallest
         }
-    }
-
-    private mutating func swapAt(_ a: Int, _ b: Int) {
-        heap.swapAt(a, b)
-        heap[a].entry.index = a
-        heap[b].entry.index = b
     }
 }
