@@ -151,7 +151,7 @@ struct LoadRun: Sendable {
     private func resolved(_ loops: [LoopStats]) async -> Int {
         var resolved = 0
         for stats in loops {
-            resolved += (try? await stats.loop.submit { stats.connected + stats.failed }.get()) ?? 0
+            resolved += (try? await stats.loop.submit { stats.counts.connected + stats.counts.failed }.get()) ?? 0
         }
         return resolved
     }

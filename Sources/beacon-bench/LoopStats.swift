@@ -11,40 +11,20 @@ final class LoopStats: @unchecked Sendable {
     /// Whether the run is closing the connections itself (closes are then not the server's).
     var closing = false
 
-    /// Dials that got a `200 text/event-stream` response head.
-    var connected = 0
-    /// Streams open now (response head received, not closed since).
-    var open = 0
-    /// Dials that will never stream (refused, timed out, a bad answer).
-    var failed = 0
-    /// Failures and stream errors by reason.
-    var errors: [String: Int] = [:]
-    /// Streams that the server ended, reset or closed.
-    var closedByServer = 0
-    /// Events dispatched in the window.
-    var events = 0
-    /// Events in the window whose data had no usable time field.
-    var eventsWithoutField = 0
-    /// Comment lines (`: keep-alive`) in the window.
-    var comments = 0
-    /// Body bytes (after de-chunking) in the window.
-    var bytes = 0
-    /// Ids that did not go up, over the whole run.
-    var idRegressions = 0
-    /// Latencies of the window's events.
-    var latency = LatencyHistogram()
+    /// What this loop's subscribers counted so far.
+    var counts = Snapshot()
     private var channels: [ObjectIdentifier: any Channel] = [:]
 
     init(loop: any EventLoop) { self.loop = loop }
 
     /// Counts a dial that will never stream, and why.
     func fail(_ reason: String) {
-        failed += 1
+        counts.failed += 1
         note(reason)
     }
 
     /// Counts an error by its reason.
-    func note(_ reason: String) { errors[reason, default: 0] += 1 }
+    func note(_ reason: String) { counts.errors[reason, default: 0] += 1 }
 
     /// Keeps `channel` among the connections to close at the end, until ``forget(_:)``.
     func keep(_ channel: any Channel) { channels[ObjectIdentifier(channel)] = channel }
@@ -57,11 +37,11 @@ final class LoopStats: @unchecked Sendable {
 
     /// Opens the window: clears what the window counts.
     func startWindow() {
-        events = 0
-        eventsWithoutField = 0
-        comments = 0
-        bytes = 0
-        latency = LatencyHistogram()
+        counts.events = 0
+        counts.eventsWithoutField = 0
+        counts.comments = 0
+        counts.bytes = 0
+        counts.latency = LatencyHistogram()
         measuring = true
     }
 
@@ -75,25 +55,31 @@ final class LoopStats: @unchecked Sendable {
     }
 
     /// A copy of the counters, to read off the loop.
-    func snapshot() -> Snapshot {
-        Snapshot(
-            connected: connected, failed: failed, errors: errors, closedByServer: closedByServer, open: open,
-            events: events, eventsWithoutField: eventsWithoutField, comments: comments, bytes: bytes,
-            idRegressions: idRegressions, latency: latency)
-    }
+    func snapshot() -> Snapshot { counts }
 
-    /// The counters of one or more loops, added up.
+    /// The counters of one or more loops (added up with ``add(_:)``).
     struct Snapshot: Sendable {
+        /// Dials that got a `200 text/event-stream` response head.
         var connected = 0
+        /// Dials that will never stream (refused, timed out, a bad answer).
         var failed = 0
+        /// Failures and stream errors by reason.
         var errors: [String: Int] = [:]
+        /// Streams that the server ended, reset or closed.
         var closedByServer = 0
+        /// Streams open now (response head received, not closed since).
         var open = 0
+        /// Events dispatched in the window.
         var events = 0
+        /// Events in the window whose data had no usable time field.
         var eventsWithoutField = 0
+        /// Comment lines (`: keep-alive`) in the window.
         var comments = 0
+        /// Body bytes (after de-chunking) in the window.
         var bytes = 0
+        /// Ids that did not go up, over the whole run.
         var idRegressions = 0
+        /// Latencies of the window's events.
         var latency = LatencyHistogram()
 
         /// Dials that have connected or failed.

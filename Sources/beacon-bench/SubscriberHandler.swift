@@ -65,15 +65,15 @@ final class SubscriberHandler: ChannelInboundHandler {
                 fail("not_event_stream", context: context)
             } else {
                 state = .streaming
-                stats.connected += 1
-                stats.open += 1
+                stats.counts.connected += 1
+                stats.counts.open += 1
                 if settings.stall { try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false) }
             }
         case .body(let buffer):
             guard state == .streaming else { return }
-            if stats.measuring { stats.bytes += buffer.readableBytes }
+            if stats.measuring { stats.counts.bytes += buffer.readableBytes }
             buffer.withUnsafeReadableBytes { bytes in
-                parser.feed(bytes, onEvent: { handle($0) }, onComment: { stats.comments += 1 })
+                parser.feed(bytes, onEvent: { handle($0) }, onComment: { stats.counts.comments += 1 })
             }
             if parser.overflowed {
                 stats.note("event_too_large")
@@ -118,9 +118,9 @@ final class SubscriberHandler: ChannelInboundHandler {
     private func handle(_ event: SSEParser.Event) {
         if let id = event.id { checkOrder(name: event.name, id: id) }
         guard stats.measuring else { return }
-        stats.events += 1
+        stats.counts.events += 1
         guard let stamp = settings.field.value(in: event.data) else {
-            stats.eventsWithoutField += 1
+            stats.counts.eventsWithoutField += 1
             return
         }
         let now: Double
@@ -132,16 +132,16 @@ final class SubscriberHandler: ChannelInboundHandler {
         }
         let micros = (now - stamp) * 1e6
         guard micros.isFinite, abs(micros) < 1e15 else {
-            stats.eventsWithoutField += 1
+            stats.counts.eventsWithoutField += 1
             return
         }
-        stats.latency.record(micros: Int(micros.rounded()))
+        stats.counts.latency.record(micros: Int(micros.rounded()))
     }
 
     /// Counts an id that is not greater than the previous id of the same event name.
     private func checkOrder(name: [UInt8], id: [UInt8]) {
         if let index = lastIDs.firstIndex(where: { $0.name == name }) {
-            if !EventIDOrder.isGreater(id, than: lastIDs[index].id) { stats.idRegressions += 1 }
+            if !EventIDOrder.isGreater(id, than: lastIDs[index].id) { stats.counts.idRegressions += 1 }
             lastIDs[index].id.removeAll(keepingCapacity: true)
             lastIDs[index].id.append(contentsOf: id)
         } else if lastIDs.count < Self.trackedNames {
@@ -166,8 +166,8 @@ final class SubscriberHandler: ChannelInboundHandler {
     private func endStream(byServer: Bool, context: ChannelHandlerContext) {
         guard state == .streaming else { return }
         state = .finished
-        stats.open -= 1
-        if byServer, !stats.closing { stats.closedByServer += 1 }
+        stats.counts.open -= 1
+        if byServer, !stats.closing { stats.counts.closedByServer += 1 }
         context.close(promise: nil)
     }
 }
