@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import Synchronization
 
 /// Runs checks on threads of its own, at most ``limit`` at once. Runs beyond the limit wait in
 /// FIFO order; a waiting run whose next tick has already come is dropped and counted as skipped,
@@ -45,10 +45,19 @@ final class CheckScheduler: @unchecked Sendable {
     /// A thread was woken or started to look at the queue and has not looked yet.
     private var wakePending = false
     private var isShutDown = false
+    /// Threads the system refused to start (for status and tests).
+    let threadRefusals = Atomic<Int>(0)
+    /// Lua's C stack needs (deep recursion and patterns stop at 200 C levels) fit well in this.
+    static let stackSize = 4 << 20
 
-    init(limit: Int, idleLifetime: Double = 10) {
+    /// Starts a thread named as given with the stack size given; false when the system refused.
+    typealias ThreadStarter = @Sendable (String, Int, @escaping @Sendable () -> Void) -> Bool
+    private let threadStarter: ThreadStarter
+
+    init(limit: Int, idleLifetime: Double = 10, threadStarter: @escaping ThreadStarter = DetachedThread.start) {
         self.limit = max(1, limit)
         self.idleLifetime = idleLifetime
+        self.threadStarter = threadStarter
     }
 
     /// Asks for a run of `runner`; if it is still waiting for a slot at `staleAfter` (monotonic
@@ -142,13 +151,16 @@ final class CheckScheduler: @unchecked Sendable {
 
     // MARK: - Threads
 
+    /// Starts a thread; when the system refuses one, the runs wait for a thread that is already
+    /// there, and the next submission or hand-off tries again.
     private func startThread() {
-        let thread = Thread { [self] in
-            Thread.current.name = "beacon-checks"  // set from inside, so that it reaches the OS thread
-            work()
-        }
-        thread.stackSize = 4 << 20
-        thread.start()
+        let started = threadStarter("beacon-checks", Self.stackSize) { [self] in work() }
+        guard !started else { return }
+        condition.lock()
+        threads -= 1
+        wakePending = false
+        condition.unlock()
+        threadRefusals.add(1, ordering: .relaxed)
     }
 
     /// A thread's life: take a run, run it, repeat; wait when there is nothing to take.

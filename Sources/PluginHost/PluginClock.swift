@@ -1,5 +1,11 @@
 import Dispatch
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One thread for every plugin timer of a host. Plugin timers are entries in a heap ordered by
 /// their next deadline; the clock's thread sleeps until the earliest, and each time it wakes, every
@@ -68,11 +74,11 @@ final class PluginClock: Sendable {
     /// Starts the clock's thread, named `name`.
     init(name: String = "beacon-clock") {
         let core = self.core
-        let thread = Thread {
-            Thread.current.name = name  // set from inside, so that it reaches the OS thread
-            PluginClock.run(core)
+        // Without its thread no timer would ever fire: keep asking (it fails only when the
+        // system is out of threads or memory).
+        while !DetachedThread.start(name: name, stackSize: 1 << 20, { PluginClock.run(core) }) {
+            usleep(100_000)
         }
-        thread.start()
     }
 
     deinit {

@@ -64,11 +64,23 @@ public final class PluginHost: Sendable {
     @discardableResult
     public func start() throws(PluginFolderError) -> ReloadSummary {
         _ = try folder.scan()
+        let refusalsReported = Mutex(0)
         let timer = PluginTimer(clock: clock, firstDelay: 0.25, interval: 0.25) { [weak self] in
             guard let self else { return }
             let now = DispatchTime.now().uptimeNanoseconds
             for runner in self.registry.withLock({ Array($0.runners.values) }) { runner.watchdog(now: now) }
             self.scheduler.handOff()
+            let refusals = self.scheduler.threadRefusals.load(ordering: .relaxed)
+            let newRefusals = refusalsReported.withLock { reported in
+                defer { reported = refusals }
+                return refusals - reported
+            }
+            if newRefusals > 0 {
+                self.logger.warning("""
+                    the system refused \(newRefusals) thread(s) for checks; runs wait for a busy thread to finish \
+                    (raise the process's thread limit, or lower --max-concurrent-checks)
+                    """)
+            }
         }
         watchdog.withLock { $0 = timer }
         return reload()
