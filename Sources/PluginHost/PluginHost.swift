@@ -23,6 +23,8 @@ public final class PluginHost: Sendable {
         /// Plugins that never loaded, shown in `/plugins` until they do or their file goes.
         var failedLoads: [String: PluginLoadError] = [:]
         var libraryFingerprint: [UInt8] = []
+        /// The last reload's scan: files whose stamps have not changed are not read again.
+        var lastScan: PluginFolderScan?
     }
     private let registry = Mutex(Registry())
     /// A background reload is queued and has not started yet.
@@ -193,7 +195,7 @@ public final class PluginHost: Sendable {
         var summary = ReloadSummary()
         let scan: PluginFolderScan
         do {
-            scan = try folder.scan()
+            scan = try folder.scan(reusing: registry.withLock { $0.lastScan })
         } catch {
             summary.folderError = error
             logger.error("reload skipped, the running plugins are kept: \(error)")
@@ -248,6 +250,7 @@ public final class PluginHost: Sendable {
         summary.unchanged = scan.files.map(\.name).filter { !loadedNames.contains($0) }
         let removed = registry.withLock { registry -> [PluginRunner] in
             registry.libraryFingerprint = scan.libraryFingerprint
+            registry.lastScan = scan
             registry.failedLoads = registry.failedLoads.filter { present.contains($0.key) }
             let gone = registry.runners.values.filter { !present.contains($0.name) }
             for runner in gone { registry.runners[runner.name] = nil }
