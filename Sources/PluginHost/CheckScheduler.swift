@@ -98,13 +98,6 @@ final class CheckScheduler: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs waiting for a slot.
-    var waitingCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return waiting.count - head
-    }
-
     /// Threads alive now (for tests and status).
     var threadCount: Int {
         condition.lock()
