@@ -18,17 +18,21 @@ import Darwin
 /// Dispatch timer for the heap: each fire still crossed two threads (Dispatch's timer thread, then
 /// a worker for the queue). Here a wake may be postponed by the smallest leeway of the timers (1%
 /// of the interval, at most 10 ms, as before), so timers due within that much of each other share
-/// one wake-up. No timer fires early, and none later than its own leeway (plus the system's own
-/// latency). The thread waits on the monotonic clock and ends when the clock is released.
+/// one wake-up, and first deadlines are rounded up to a grid (``grid(interval:)``), so timers of
+/// one interval fall into a few phases and share wake-ups too. No timer fires before its deadline,
+/// and none later than its own leeway (plus the system's own latency). The thread waits on the
+/// monotonic clock and ends when the clock is released.
 final class PluginClock: Sendable {
     /// One timer's place in the clock.
     final class Entry: @unchecked Sendable {
         // @unchecked: every field but the constants is only touched under the clock's lock.
         fileprivate let interval: UInt64
         fileprivate let leeway: UInt64
-        fileprivate let handler: @Sendable () -> Void
+        /// Dropped on cancel, so that what it holds is released at once, not when the entry
+        /// leaves the heap.
+        fileprivate var handler: (@Sendable () -> Void)?
         /// Cancelled: the heap drops it when it comes to the top (or in a sweep).
-        fileprivate var isCancelled = false
+        fileprivate var isCancelled: Bool { handler == nil }
 
         fileprivate init(interval: UInt64, leeway: UInt64, handler: @escaping @Sendable () -> Void) {
             self.interval = interval
@@ -39,9 +43,22 @@ final class PluginClock: Sendable {
 
     /// A heap slot: the deadline sits beside the entry, so sifting touches no entry (with a
     /// thousand timers, reading or writing each entry on the way cost a cache miss per level).
+    /// The slot holds its entry retained but as a plain pointer, so moving slots while sifting
+    /// costs no reference counting (it was a third of the clock's time). A slot is made only by
+    /// ``init(deadline:retaining:)`` and given up only by ``release()``.
     fileprivate struct Slot {
         var deadline: UInt64
-        let entry: Entry
+        let reference: Unmanaged<Entry>
+
+        init(deadline: UInt64, retaining entry: Entry) {
+            self.deadline = deadline
+            self.reference = .passRetained(entry)
+        }
+
+        var entry: Entry { reference.takeUnretainedValue() }
+
+        /// Gives up the heap's hold on the entry, once the slot has left the heap.
+        func release() { reference.release() }
     }
 
     fileprivate struct State {
@@ -89,16 +106,26 @@ final class PluginClock: Sendable {
     /// The leeway a timer with this interval is allowed (as Beacon's per-plugin timers had).
     static func leeway(interval: Double) -> Double { min(interval * 0.01, 0.01) }
 
-    /// Adds a timer that first fires after `firstDelay` seconds, then every `interval` seconds.
-    /// A tick that comes while the previous one of the same timer is late is folded into it.
+    /// The grid a timer's first deadline is rounded up to: a tenth of the interval, at most 10 ms.
+    static func grid(interval: Double) -> Double { min(interval / 10, 0.01) }
+
+    /// Adds a timer that first fires after `firstDelay` seconds (rounded up to the timer's
+    /// ``grid(interval:)`` on the monotonic clock), then every `interval` seconds. A tick that
+    /// comes while the previous one of the same timer is late is folded into it.
+    ///
+    /// Why the grid: every wake-up of a sleeping thread costs far more than the work of a tick
+    /// (tens of µs of CPU on a virtual machine). Timers of the same interval fall into at most ten
+    /// phases, so a thousand plugins every 100 ms wake the clock 100 times a second instead of a
+    /// thousand, while their runs stay spread across the interval.
     func add(firstDelay: Double, interval: Double, handler: @escaping @Sendable () -> Void) -> Entry {
         let now = DispatchTime.now().uptimeNanoseconds
         let entry = Entry(
             interval: max(1, Self.nanoseconds(interval)),
             leeway: Self.nanoseconds(Self.leeway(interval: interval)),
             handler: handler)
+        let first = Self.roundUp(now &+ Self.nanoseconds(firstDelay), to: Self.nanoseconds(Self.grid(interval: interval)))
         let wake = core.withLock { state -> Bool in
-            state.insert(Slot(deadline: now &+ Self.nanoseconds(firstDelay), entry: entry))
+            state.insert(Slot(deadline: first, retaining: entry))
             state.leeways[entry.leeway, default: 0] += 1
             return state.wakeTarget(sooner: true) != nil
         }
@@ -111,7 +138,7 @@ final class PluginClock: Sendable {
     func cancel(_ entry: Entry) {
         core.withLock { state in
             guard !entry.isCancelled else { return }
-            entry.isCancelled = true
+            entry.handler = nil
             let left = (state.leeways[entry.leeway] ?? 1) - 1
             state.leeways[entry.leeway] = left > 0 ? left : nil
             state.cancelledInHeap += 1
@@ -122,26 +149,14 @@ final class PluginClock: Sendable {
 
     /// The clock's thread: runs every due timer, moves each to its next deadline, sleeps.
     private static func run(_ core: Core) {
-        var due: [Entry] = []
+        var due: [@Sendable () -> Void] = []
         core.condition.lock()
         while !core.state.isStopped {
             let now = DispatchTime.now().uptimeNanoseconds
-            core.state.armedFor = nil
-            while let first = core.state.heap.first, first.deadline <= now {
-                if first.entry.isCancelled {
-                    core.state.removeFirst()
-                    continue
-                }
-                due.append(first.entry)
-                // The next deadline on the original grid: no drift, and missed ticks fold into one.
-                let interval = first.entry.interval
-                let missed = (now - first.deadline) / interval
-                core.state.heap[0].deadline = first.deadline &+ (missed + 1) &* interval
-                core.state.siftDown(from: 0)
-            }
+            core.state.takeDue(now: now, into: &due)
             if !due.isEmpty {
                 core.condition.unlock()
-                for entry in due { entry.handler() }
+                for handler in due { handler() }
                 due.removeAll(keepingCapacity: true)
                 core.condition.lock()
                 continue
@@ -153,16 +168,40 @@ final class PluginClock: Sendable {
                 core.condition.wait()
             }
         }
+        core.state.removeAll()
         core.condition.unlock()
     }
 
-    private static func nanoseconds(_ seconds: Double) -> UInt64 {
+    /// `time` rounded up to a multiple of `grid` (unchanged for a grid of 0).
+    static func roundUp(_ time: UInt64, to grid: UInt64) -> UInt64 {
+        guard grid > 0, time % grid != 0 else { return time }
+        return (time / grid &+ 1) &* grid
+    }
+
+    static func nanoseconds(_ seconds: Double) -> UInt64 {
         guard seconds > 0 else { return 0 }
         return seconds >= 1.8e10 ? UInt64(1.8e19) : UInt64(seconds * 1e9)
     }
 }
 
 extension PluginClock.State {
+    /// Moves every due entry to `due`, in deadline order, and each to its next deadline on its
+    /// original grid (no drift; missed ticks fold into one). Drops cancelled entries on the way.
+    mutating func takeDue(now: UInt64, into due: inout [@Sendable () -> Void]) {
+        armedFor = nil
+        while let first = heap.first, first.deadline <= now {
+            let entry = first.entry
+            guard let handler = entry.handler else {
+                removeFirst()
+                continue
+            }
+            due.append(handler)
+            let missed = (now - first.deadline) / entry.interval
+            heap[0].deadline = first.deadline &+ (missed + 1) &* entry.interval
+            siftDown(from: 0)
+        }
+    }
+
     /// When the thread must wake: the earliest deadline plus the smallest leeway in the clock
     /// (every timer due by then fires together, none late by more than its own leeway). With
     /// `sooner`, only when that is earlier than the wake already set (nil otherwise: no need to
@@ -184,15 +223,26 @@ extension PluginClock.State {
     /// Drops the top slot (a cancelled entry).
     mutating func removeFirst() {
         cancelledInHeap -= 1
+        heap[0].release()
         let last = heap.removeLast()
         guard !heap.isEmpty else { return }
         heap[0] = last
         siftDown(from: 0)
     }
 
+    /// Drops every slot (the clock is stopped).
+    mutating func removeAll() {
+        for slot in heap { slot.release() }
+        heap.removeAll()
+    }
+
     /// Drops every cancelled entry and rebuilds the heap.
     mutating func sweep() {
-        heap.removeAll { $0.entry.isCancelled }
+        heap.removeAll { slot in
+            guard slot.entry.isCancelled else { return false }
+            slot.release()
+            return true
+        }
         cancelledInHeap = 0
         for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
     }

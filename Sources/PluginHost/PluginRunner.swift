@@ -69,8 +69,11 @@ final class PluginRunner: Sendable {
     /// Replaces any previous timer.
     func start(firstDelay: Double, clock: PluginClock) {
         let interval = state.withLock { $0.plugin.interval }
-        let timer = PluginTimer(clock: clock, firstDelay: firstDelay, interval: interval) { [weak self] in
-            self?.tick()
+        // A strong capture: the cycle (runner, timer, clock entry, handler) ends when the timer is
+        // cancelled, which ``stop()`` and every replacement do. A weak one cost every retain of
+        // the runner the slow path through a side table, on each tick and run.
+        let timer = PluginTimer(clock: clock, firstDelay: firstDelay, interval: interval) { [self] in
+            tick()
         }
         let previous = state.withLock { state -> PluginTimer? in
             let previous = state.timer

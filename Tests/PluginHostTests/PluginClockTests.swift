@@ -61,4 +61,46 @@ struct PluginClockTests {
         #expect(later[0] <= atCancel[0] + 1, "a cancelled timer kept firing: \(atCancel[0]) -> \(later[0])")
         #expect(later[1] > atCancel[1], "the other timer stopped too")
     }
+
+    /// First deadlines are rounded up to a grid of a tenth of the interval (at most 10 ms), so
+    /// timers of one interval share wake-ups; a deadline already on the grid stays.
+    @Test func firstDeadlinesRoundUpToTheGrid() {
+        #expect(PluginClock.grid(interval: 0.1) == 0.01)
+        #expect(PluginClock.grid(interval: 60) == 0.01)
+        #expect(PluginClock.grid(interval: 0.02) == 0.002)
+        let grid = PluginClock.nanoseconds(PluginClock.grid(interval: 0.1))
+        #expect(grid == 10_000_000)
+        #expect(PluginClock.roundUp(1_230_000_001, to: grid) == 1_240_000_000)
+        #expect(PluginClock.roundUp(1_239_999_999, to: grid) == 1_240_000_000)
+        #expect(PluginClock.roundUp(1_240_000_000, to: grid) == 1_240_000_000)
+        #expect(PluginClock.roundUp(7, to: 0) == 7)
+        // Two timers asked to start 5 ms apart share their first deadline.
+        #expect(PluginClock.roundUp(1_231_000_000, to: grid) == PluginClock.roundUp(1_236_000_000, to: grid))
+    }
+
+    /// What a timer's handler holds is released as soon as the timer is cancelled (not when its
+    /// entry later leaves the heap), and when the clock itself goes away.
+    @Test func handlersAreReleasedOnCancelAndWithTheClock() throws {
+        final class Token: Sendable {}
+        weak var cancelledToken: Token?
+        weak var abandonedToken: Token?
+        var clock: PluginClock? = PluginClock()
+        do {
+            let first = Token()
+            let second = Token()
+            cancelledToken = first
+            abandonedToken = second
+            // An hour away: only a cancel or the clock's end can let go of them.
+            let entry = try #require(clock).add(firstDelay: 3600, interval: 3600) { _ = first }
+            _ = try #require(clock).add(firstDelay: 3600, interval: 3600) { _ = second }
+            clock?.cancel(entry)
+        }
+        #expect(cancelledToken == nil, "a cancelled timer's handler was kept")
+        #expect(abandonedToken != nil)
+        clock = nil
+        // The clock's thread lets go of the heap as it ends.
+        let deadline = Date().addingTimeInterval(10)
+        while abandonedToken != nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(abandonedToken == nil, "a timer outlived its clock")
+    }
 }
