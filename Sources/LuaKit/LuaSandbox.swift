@@ -14,6 +14,8 @@ public final class LuaSandbox {
     private let bridge: LuaBridge
     private let limits: LuaLimits
     private var busy = false
+    /// Kept between calls (see ``LuaStackEncoder/Workspace``).
+    private var encoderWorkspace = LuaStackEncoder.Workspace()
 
     /// Creates a state with the sandboxed libraries and the `beacon` table.
     ///
@@ -104,7 +106,10 @@ public final class LuaSandbox {
         guard lua_type(state, first) != LUA_TNIL else {
             throw LuaError(kind: .badResult, message: "\(name) returned nil")
         }
-        var encoder = LuaStackEncoder(state: state, limit: limits.maxResultBytes)
+        var workspace = LuaStackEncoder.Workspace()
+        swap(&workspace, &encoderWorkspace)
+        var encoder = LuaStackEncoder(state: state, limit: limits.maxResultBytes, workspace: consume workspace)
+        defer { encoderWorkspace = encoder.takeWorkspace() }
         do {
             try encoder.encode(at: first)
         } catch {

@@ -14,19 +14,36 @@ struct LuaStackEncoder {
 
     private let state: OpaquePointer
     private(set) var writer: JSONWriter
-    private var visiting: [UnsafeRawPointer] = []
-    private var keys: [KeyRef] = []
+    private var workspace: Workspace
 
-    private struct KeyRef {
+    /// What an encoding needs besides its output: the tables being visited (to refuse cycles)
+    /// and the keys of the objects being written. A sandbox keeps one between calls, so that an
+    /// encoding allocates nothing but its output.
+    struct Workspace {
+        fileprivate var visiting: [UnsafeRawPointer] = []
+        fileprivate var keys: [KeyRef] = []
+
+        init() {}
+    }
+
+    fileprivate struct KeyRef {
         var bytes: UnsafeRawBufferPointer
         var slot: Int32
     }
 
-    init(state: OpaquePointer, limit: Int) {
+    init(state: OpaquePointer, limit: Int, workspace: Workspace = Workspace()) {
         self.state = state
         writer = JSONWriter(limit: limit)
-        visiting.reserveCapacity(8)
-        keys.reserveCapacity(16)
+        self.workspace = workspace
+    }
+
+    /// Hands the workspace back, emptied, with its capacity.
+    mutating func takeWorkspace() -> Workspace {
+        var taken = Workspace()
+        swap(&taken, &workspace)
+        taken.visiting.removeAll(keepingCapacity: true)
+        taken.keys.removeAll(keepingCapacity: true)
+        return taken
     }
 
     /// Encodes the value at absolute stack `index`; the stack is left as it was.
@@ -64,11 +81,11 @@ struct LuaStackEncoder {
             throw JSONEncodeFailure("tables are nested more than \(Self.maxDepth) levels deep")
         }
         guard let identity = lua_topointer(state, table) else { return writer.append("{}") }
-        if visiting.contains(identity) {
+        if workspace.visiting.contains(identity) {
             throw JSONEncodeFailure("cyclic table (it contains itself)")
         }
-        visiting.append(identity)
-        defer { visiting.removeLast() }
+        workspace.visiting.append(identity)
+        defer { workspace.visiting.removeLast() }
         let base = lua_gettop(state)
         defer { lua_settop(state, base) }
         guard lua_checkstack(state, 4) != 0 else { throw tooManyEntries() }
@@ -140,15 +157,19 @@ struct LuaStackEncoder {
     private mutating func encodeObject(
         _ table: Int32, firstKey: Int32, count: Int, depth: Int
     ) throws(JSONEncodeFailure) {
-        let start = keys.count
-        defer { keys.removeSubrange(start...) }
+        let start = workspace.keys.count
+        defer { workspace.keys.removeSubrange(start...) }
         for slot in firstKey..<(firstKey + Int32(count)) {
-            keys.append(KeyRef(bytes: LuaStack.stringBytes(state, slot), slot: slot))
+            workspace.keys.append(KeyRef(bytes: LuaStack.stringBytes(state, slot), slot: slot))
         }
-        keys[start...].sort { Self.precedes($0.bytes, $1.bytes) }
+        // In place: sorting the slice itself copied it into a new array on every object.
+        workspace.keys.withUnsafeMutableBufferPointer { all in
+            var mine = UnsafeMutableBufferPointer(rebasing: all[start...])
+            mine.sort { Self.precedes($0.bytes, $1.bytes) }
+        }
         writer.append(0x7B)
         for position in start..<(start + count) {
-            let key = keys[position]
+            let key = workspace.keys[position]
             if position > start { writer.append(0x2C) }
             do {
                 try writer.appendString(key.bytes)

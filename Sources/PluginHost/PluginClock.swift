@@ -30,15 +30,23 @@ final class PluginClock: Sendable {
         fileprivate let leeway: UInt64
         /// Dropped on cancel, so that what it holds is released at once, not when the entry
         /// leaves the heap.
-        fileprivate var handler: (@Sendable () -> Void)?
+        fileprivate var handler: Handler?
         /// Cancelled: the heap drops it when it comes to the top (or in a sweep).
         fileprivate var isCancelled: Bool { handler == nil }
 
         fileprivate init(interval: UInt64, leeway: UInt64, handler: @escaping @Sendable () -> Void) {
             self.interval = interval
             self.leeway = leeway
-            self.handler = handler
+            self.handler = Handler(body: handler)
         }
+    }
+
+    /// A timer's handler in a box: moving a closure into an array converts it, which allocated
+    /// on every fire; moving a box is a retain.
+    fileprivate final class Handler: Sendable {
+        let body: @Sendable () -> Void
+
+        init(body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
     /// A heap slot: the deadline sits beside the entry, so sifting touches no entry (with a
@@ -149,14 +157,14 @@ final class PluginClock: Sendable {
 
     /// The clock's thread: runs every due timer, moves each to its next deadline, sleeps.
     private static func run(_ core: Core) {
-        var due: [@Sendable () -> Void] = []
+        var due: [Handler] = []
         core.condition.lock()
         while !core.state.isStopped {
             let now = DispatchTime.now().uptimeNanoseconds
             core.state.takeDue(now: now, into: &due)
             if !due.isEmpty {
                 core.condition.unlock()
-                for handler in due { handler() }
+                for handler in due { handler.body() }
                 due.removeAll(keepingCapacity: true)
                 core.condition.lock()
                 continue
@@ -187,7 +195,7 @@ final class PluginClock: Sendable {
 extension PluginClock.State {
     /// Moves every due entry to `due`, in deadline order, and each to its next deadline on its
     /// original grid (no drift; missed ticks fold into one). Drops cancelled entries on the way.
-    mutating func takeDue(now: UInt64, into due: inout [@Sendable () -> Void]) {
+    mutating func takeDue(now: UInt64, into due: inout [PluginClock.Handler]) {
         armedFor = nil
         while let first = heap.first, first.deadline <= now {
             let entry = first.entry

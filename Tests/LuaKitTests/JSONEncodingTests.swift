@@ -36,6 +36,31 @@ import Testing
             == #"{"Alpha":4,"alpha":2,"alphabet":5,"mid":3,"zeta":1}"#)
     }
 
+    /// A sandbox reuses its encoder's working space from call to call: an encoding that fails
+    /// part-way, deep inside nested objects, leaves nothing behind for the next one.
+    @Test func consecutiveCallsShareNothingButSpace() throws {
+        let box = try sandbox("""
+            n = 0
+            function check_status()
+              n = n + 1
+              if n % 2 == 0 then
+                local t = {zeta = {b = 1, a = 2}}
+                t.zeta.loop = t  -- a cycle, found after keys were collected at two levels
+                return t
+              end
+              return {zeta = {y = n, x = 'x'}, alpha = {n}}
+            end
+            """)
+        for call in 1...6 {
+            if call % 2 == 0 {
+                #expect(throws: LuaError.self) { try box.call("check_status", deadline: .after(seconds: 5)) }
+            } else {
+                let result = try box.call("check_status", deadline: .after(seconds: 5))
+                #expect(String(decoding: result.json, as: UTF8.self) == #"{"alpha":[\#(call)],"zeta":{"x":"x","y":\#(call)}}"#)
+            }
+        }
+    }
+
     @Test func escapes() throws {
         #expect(try encoded(#"'a"b\\c\n\t\r\b\f\1\31/'"#) == #""a\"b\\c\n\t\r\b\f\u0001\u001f/""#)
         #expect(try encoded(#"{['we"ird\n'] = 1}"#) == #"{"we\"ird\n":1}"#)
