@@ -90,8 +90,8 @@ struct LuaStackEncoder {
         defer { lua_settop(state, base) }
         guard lua_checkstack(state, 4) != 0 else { throw tooManyEntries() }
 
-        // One pass over the keys: string keys are kept on the stack (to sort them and to fetch
-        // their values raw); integer keys are only counted.
+        // One pass over the keys: string keys are kept on the stack with their values (to sort
+        // them, then write each value without looking it up again); integer keys are only counted.
         var integerKeys: Int64 = 0
         var lowest = Int64.max
         var highest = Int64.min
@@ -104,9 +104,8 @@ struct LuaStackEncoder {
             }
             let keyType = lua_type(state, -2)
             if keyType == LUA_TSTRING {
-                lua_settop(state, -2) // pops the value
                 guard lua_checkstack(state, 3) != 0 else { throw tooManyEntries() }
-                lua_pushvalue(state, -1) // keeps the key below; the copy continues the walk
+                lua_pushvalue(state, -2) // keeps the key and its value below; the copy continues the walk
             } else if keyType == LUA_TNUMBER && lua_isinteger(state, -2) != 0 {
                 let key = lua_tointegerx(state, -2, nil)
                 integerKeys += 1
@@ -117,7 +116,7 @@ struct LuaStackEncoder {
                 throw JSONEncodeFailure(badKey(keyType))
             }
         }
-        let stringKeys = Int(lua_gettop(state) - base)
+        let stringKeys = Int(lua_gettop(state) - base) / 2
         if integerKeys > 0 && stringKeys > 0 {
             throw JSONEncodeFailure(
                 "table mixes array items and named keys; use either a list {a, b} or named fields {x = 1}")
@@ -132,7 +131,7 @@ struct LuaStackEncoder {
             }
             try encodeArray(table, count: integerKeys, depth: depth)
         } else if stringKeys > 0 {
-            try encodeObject(table, firstKey: base + 1, count: stringKeys, depth: depth)
+            try encodeObject(firstKey: base + 1, count: stringKeys, depth: depth)
         } else {
             writer.append("{}")
         }
@@ -154,12 +153,12 @@ struct LuaStackEncoder {
         writer.append(0x5D)
     }
 
-    private mutating func encodeObject(
-        _ table: Int32, firstKey: Int32, count: Int, depth: Int
-    ) throws(JSONEncodeFailure) {
+    /// Writes the `count` string keys on the stack from slot `firstKey` (every other slot, each
+    /// with its value right above it), sorted, with their values.
+    private mutating func encodeObject(firstKey: Int32, count: Int, depth: Int) throws(JSONEncodeFailure) {
         let start = workspace.keys.count
         defer { workspace.keys.removeSubrange(start...) }
-        for slot in firstKey..<(firstKey + Int32(count)) {
+        for slot in stride(from: firstKey, to: firstKey + 2 * Int32(count), by: 2) {
             workspace.keys.append(KeyRef(bytes: LuaStack.stringBytes(state, slot), slot: slot))
         }
         // In place: sorting the slice itself copied it into a new array on every object.
@@ -177,14 +176,11 @@ struct LuaStackEncoder {
                 throw error.isWhole ? error : JSONEncodeFailure("table key is not valid UTF-8")
             }
             writer.append(0x3A)
-            lua_pushvalue(state, key.slot) // pushes the key
-            lua_rawget(state, table) // replaces it by the value
             do {
-                try encodeValue(at: lua_gettop(state), depth: depth + 1)
+                try encodeValue(at: key.slot + 1, depth: depth + 1) // the value sits above its key
             } catch {
                 throw error.within(.key(String(decoding: key.bytes, as: UTF8.self)))
             }
-            lua_settop(state, -2) // pops the value
             try writer.checkSize()
         }
         writer.append(0x7D)

@@ -134,17 +134,17 @@ final class PluginRunner: Sendable {
     }
 
     private func performRun() {
+        let started = DispatchTime.now().uptimeNanoseconds
         guard let plugin = state.withLock({ state -> LoadedPlugin? in
             guard !state.stopped else {
                 state.phase = .idle
                 return nil
             }
             state.phase = .running
-            state.runStartedAt = DispatchTime.now().uptimeNanoseconds
+            state.runStartedAt = started
             return state.plugin
         }) else { return }
 
-        let started = DispatchTime.now().uptimeNanoseconds
         let outcome = Self.check(plugin)
         let elapsed = DispatchTime.now().uptimeNanoseconds - started
         let duration = Double(elapsed) / 1e9
