@@ -70,8 +70,9 @@ final class PluginRunner: Sendable {
     func start(firstDelay: Double, clock: PluginClock) {
         let interval = state.withLock { $0.plugin.interval }
         // A strong capture: the cycle (runner, timer, clock entry, handler) ends when the timer is
-        // cancelled, which ``stop()`` and every replacement do. A weak one cost every retain of
-        // the runner the slow path through a side table, on each tick and run.
+        // cancelled, which ``stop()`` and every replacement do, or when the clock goes (the timer
+        // holds it weakly). A weak capture cost every retain of the runner the slow path through
+        // a side table, on each tick and run.
         let timer = PluginTimer(clock: clock, firstDelay: firstDelay, interval: interval) { [self] in
             tick()
         }

@@ -52,6 +52,22 @@ import Testing
         #expect(sink.published("aslow0").isEmpty, "the slow check was not slow")
     }
 
+    /// A host let go of without `stop()` takes its plugins' timers with it: its checks stop.
+    @Test func aHostDroppedWithoutStopStopsItsChecks() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        try folder.write("tick.lua", #"schedule = "20ms" function check_status() return {ok = true} end"#)
+        let sink = RecordingSink()
+        var host: PluginHost? = makeHost(folder, sink)
+        try host?.start()
+        #expect(sink.wait(for: "tick", count: 3, seconds: 5).count >= 3)
+        host = nil
+        Thread.sleep(forTimeInterval: 0.3)  // a run already under way may still finish
+        let settled = sink.published("tick").count
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(sink.published("tick").count == settled, "the dropped host's plugin kept running")
+    }
+
     @Test func aStuckCCallDoesNotHoldUpOtherPlugins() throws {
         let folder = try TempFolder()
         defer { folder.delete() }
