@@ -63,26 +63,24 @@ final class CheckScheduler: @unchecked Sendable {
     /// Asks for a run of `runner`; if it is still waiting for a slot at `staleAfter` (monotonic
     /// ns), it is dropped instead.
     func submit(_ runner: PluginRunner, staleAfter: UInt64) {
-        condition.lock()
-        waiting.append(Waiting(runner: runner, staleAfter: staleAfter))
-        let startThread = summonLocked()
-        condition.unlock()
-        if startThread { self.startThread() }
+        summon { waiting.append(Waiting(runner: runner, staleAfter: staleAfter)) }
     }
 
     /// A stuck run let go of its slot while its thread stays in it: the next run gets another.
     func releaseSlot() {
-        condition.lock()
-        active -= 1
-        let startThread = summonLocked()
-        condition.unlock()
-        if startThread { self.startThread() }
+        summon { active -= 1 }
     }
 
     /// Makes sure some thread looks at the waiting runs soon, when a slot is free: called before
     /// a run may block, and periodically.
     func handOff() {
+        summon {}
+    }
+
+    /// Applies `change` with the lock held, then wakes or starts a thread if runs wait for one.
+    private func summon(after change: () -> Void) {
         condition.lock()
+        change()
         let startThread = summonLocked()
         condition.unlock()
         if startThread { self.startThread() }
