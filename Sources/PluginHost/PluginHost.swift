@@ -65,7 +65,9 @@ public final class PluginHost: Sendable {
     /// Loads the folder for the first time. Throws when the folder cannot be read at all.
     @discardableResult
     public func start() throws(PluginFolderError) -> ReloadSummary {
-        _ = try folder.scan()
+        // The first reload reuses this scan: files older than it are not read a second time.
+        let scan = try folder.scan()
+        registry.withLock { $0.lastScan = scan }
         let refusalsReported = Mutex(0)
         let timer = PluginTimer(clock: clock, firstDelay: 0.25, interval: 0.25) { [weak self] in
             guard let self else { return }
