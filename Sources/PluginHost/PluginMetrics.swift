@@ -18,6 +18,16 @@ struct PluginMetrics: Sendable {
         luaMemory = Gauge(label: "beacon_plugin_lua_memory_bytes", dimensions: dimensions)
     }
 
+    /// Hands over the runs gathered in `runs` and empties it. `luaMemory` is left alone once the
+    /// plugin is `removed` (its gauge then stays at 0).
+    func report(_ runs: inout UnreportedRuns, removed: Bool) {
+        guard !runs.isEmpty else { return }
+        self.runs.increment(by: runs.durations.count)
+        for nanoseconds in runs.durations { duration.recordNanoseconds(nanoseconds) }
+        if !removed { luaMemory.record(runs.luaMemory) }
+        runs.removeAll()
+    }
+
     /// Counts a failed run (or load) by kind: `error`, `timeout`, `memory`, `bad-result`, …
     func failed(kind: String) {
         Counter(label: "beacon_check_failures_total", dimensions: [("plugin", plugin), ("kind", kind)]).increment()

@@ -40,6 +40,8 @@ final class PluginRunner: Sendable {
         var consecutiveTimeouts = 0
         /// No run starts before this (monotonic ns) while backing off.
         var backoffUntil: UInt64 = 0
+        /// Runs not yet counted in the metrics (see ``UnreportedRuns``).
+        var unreported = UnreportedRuns()
     }
 
     let name: String
@@ -147,16 +149,16 @@ final class PluginRunner: Sendable {
         }) else { return }
 
         let outcome = Self.check(plugin)
-        let elapsed = DispatchTime.now().uptimeNanoseconds - started
+        let finished = DispatchTime.now().uptimeNanoseconds
+        let elapsed = finished &- started
         let duration = Double(elapsed) / 1e9
         let memory = plugin.sandbox.memoryInUse
-        metrics.runs.increment()
-        metrics.duration.recordNanoseconds(Int64(clamping: elapsed))
-        metrics.luaMemory.record(memory)
         if let kind = outcome.failureKind { metrics.failed(kind: kind) }
         let now = Date().timeIntervalSince1970
 
         let (stopped, backoff) = state.withLock { state -> (Bool, Double?) in
+            state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), luaMemory: memory, at: finished)
+            if state.unreported.isDue(at: finished) { metrics.report(&state.unreported, removed: state.stopped) }
             state.phase = .idle
             state.stuck = false
             state.runs += 1
@@ -206,8 +208,11 @@ final class PluginRunner: Sendable {
     /// Called periodically: a run that outlived its deadline by the grace period is stuck in a
     /// call no hook can interrupt (a C function such as a pathological pattern match). It gives
     /// its scheduler slot back so other plugins run on; its ticks are skipped until it returns.
+    /// Also reports the runs that have waited long enough for the metrics (a plugin that runs
+    /// rarely is not left a run behind).
     func watchdog(now: UInt64) {
         let newlyStuck = state.withLock { state -> Double? in
+            if state.unreported.isDue(at: now) { metrics.report(&state.unreported, removed: state.stopped) }
             guard state.phase == .running, !state.stuck else { return nil }
             let timeout = state.plugin.timeout
             let grace = max(1, timeout)
@@ -284,6 +289,7 @@ final class PluginRunner: Sendable {
     /// Stops the timer; the Lua state closes on the plugin's queue after any run in progress.
     func stop() {
         let timer = state.withLock { state -> PluginTimer? in
+            metrics.report(&state.unreported, removed: false)
             state.stopped = true
             defer { state.timer = nil }
             return state.timer

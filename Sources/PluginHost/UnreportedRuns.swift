@@ -1,0 +1,34 @@
+/// Runs of one plugin not yet handed to swift-metrics.
+///
+/// Updating a backend's counter, histogram and gauge after every run touched their memory once
+/// per run, which at 1,000 plugins every 100 ms was cold every time: about 7% of the plugin side's
+/// CPU. Runs are gathered here instead (under the runner's lock, which a run takes anyway) and
+/// handed over together once the oldest is ``maximumAge`` old, by the next run or by the host's
+/// watchdog, so `/metrics` is at most about a second and a quarter behind.
+struct UnreportedRuns {
+    /// How long a run may wait before it is reported, in nanoseconds.
+    static let maximumAge: UInt64 = 1_000_000_000
+
+    private(set) var durations: [Int64] = []
+    private(set) var luaMemory = 0
+    /// Monotonic time of the oldest run waiting.
+    private var oldest: UInt64 = 0
+
+    var isEmpty: Bool { durations.isEmpty }
+
+    mutating func add(durationNanoseconds: Int64, luaMemory: Int, at now: UInt64) {
+        if durations.isEmpty { oldest = now }
+        durations.append(durationNanoseconds)
+        self.luaMemory = luaMemory
+    }
+
+    /// Whether the oldest run waiting has waited ``maximumAge`` by `now`.
+    func isDue(at now: UInt64) -> Bool {
+        !durations.isEmpty && now &- oldest >= Self.maximumAge
+    }
+
+    /// Forgets the runs waiting, keeping the space for the next ones.
+    mutating func removeAll() {
+        durations.removeAll(keepingCapacity: true)
+    }
+}
