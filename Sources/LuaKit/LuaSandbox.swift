@@ -1,6 +1,6 @@
 import CLua
 
-/// One sandboxed `lua_State`. Not thread-safe: confine it to one serial queue (hence not
+/// One sandboxed `lua_State`. Not thread-safe: use it from one thread at a time (hence not
 /// `Sendable`; the host wraps it). Closing runs `__gc` finalizers under a deadline.
 ///
 /// Inside, plugins get the base library (without `dofile`/`loadfile`; `load` is text-only),
@@ -160,5 +160,5 @@ public final class LuaSandbox {
     }
 }
 
-@available(*, unavailable, message: "confine a LuaSandbox to one serial queue")
+@available(*, unavailable, message: "use a LuaSandbox from one thread at a time")
 extension LuaSandbox: Sendable {}

@@ -4,9 +4,9 @@ import Logging
 import LuaKit
 import Synchronization
 
-/// Runs one plugin: its serial queue (the only place its Lua state is touched), its timer, and
-/// its counters. Survives reloads that change the script: the new version is swapped
-/// in between runs, so subscribers and counters carry on.
+/// Runs one plugin: its runs (one at a time, on the scheduler's threads), its timer, its counters,
+/// and a serial queue that closes the Lua states it no longer needs. Survives reloads that change
+/// the script: the new version takes over from the next run, so subscribers and counters carry on.
 final class PluginRunner: Sendable {
     /// What `/plugins` shows about a run in progress.
     enum Phase: String, Sendable { case idle, queued, running }
@@ -42,10 +42,16 @@ final class PluginRunner: Sendable {
         var backoffUntil: UInt64 = 0
         /// Runs not yet counted in the metrics (see ``UnreportedRuns``).
         var unreported = UnreportedRuns()
+        /// Versions replaced or stopped while a run used them: closed when that run ends.
+        var closeAfterRun: [LoadedPlugin] = []
+        /// ``notify(_:)`` groups waiting for the run in progress to end.
+        var waitingForRun: [DispatchGroup] = []
     }
 
     let name: String
-    private let queue: DispatchQueue
+    /// Closes Lua states no run uses any more, in order, off the caller's thread (a finalizer
+    /// may take up to its 1 s deadline).
+    private let closer: DispatchQueue
     private let state: Mutex<State>
     private let sink: any PluginEventSink
     private let scheduler: CheckScheduler
@@ -54,7 +60,7 @@ final class PluginRunner: Sendable {
 
     init(plugin: LoadedPlugin, sink: any PluginEventSink, scheduler: CheckScheduler, logger: Logger) {
         self.name = plugin.name
-        self.queue = DispatchQueue(label: "beacon.plugin.\(plugin.name)")
+        self.closer = DispatchQueue(label: "beacon.plugin.\(plugin.name)")
         self.state = Mutex(State(plugin: plugin))
         self.sink = sink
         self.scheduler = scheduler
@@ -124,12 +130,12 @@ final class PluginRunner: Sendable {
 
     // MARK: - Runs
 
-    /// Called by the scheduler, on one of its threads, once a slot is free. The run goes through
-    /// the plugin's queue (it runs right here when nothing else is queued there), so it never
-    /// overlaps a reload's swap or a close. Returns false when the run was declared stuck
-    /// meanwhile and its slot already given back.
+    /// Called by the scheduler, on one of its threads, once a slot is free; the run happens right
+    /// here. It takes the script in use when it starts; a reload or stop meanwhile leaves that
+    /// version's Lua state to be closed when the run ends. Returns false when the run was
+    /// declared stuck meanwhile and its slot already given back.
     func runHoldingSlot() -> Bool {
-        queue.sync { performRun() }
+        performRun()
         return state.withLock { state in
             defer { state.slotReleased = false }
             return !state.slotReleased
@@ -157,6 +163,13 @@ final class PluginRunner: Sendable {
         let now = Date().timeIntervalSince1970
 
         let (stopped, backoff) = state.withLock { state -> (Bool, Double?) in
+            if !state.closeAfterRun.isEmpty || !state.waitingForRun.isEmpty {
+                // Closes first, then the waiters: the closer queue runs them in this order.
+                for old in state.closeAfterRun { close(old) }
+                for group in state.waitingForRun { closer.async { group.leave() } }
+                state.closeAfterRun = []
+                state.waitingForRun = []
+            }
             state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), luaMemory: memory, at: finished)
             if state.unreported.isDue(at: finished) { metrics.report(&state.unreported, removed: state.stopped) }
             state.phase = .idle
@@ -266,18 +279,30 @@ final class PluginRunner: Sendable {
 
     // MARK: - Reload and stop
 
-    /// Swaps in a new version of the script between runs and restarts the timer.
+    /// Swaps in a new version of the script and restarts the timer. The next run uses it; the old
+    /// version's Lua state closes now, or when the run using it ends.
     func replace(with plugin: LoadedPlugin, firstDelay: Double, clock: PluginClock) {
-        queue.async { [self] in
-            let old = state.withLock { state -> LoadedPlugin in
-                let old = state.plugin
-                state.plugin = plugin
-                state.pendingLoadError = nil
-                return old
-            }
-            old.sandbox.close(deadline: .after(seconds: 1))
-            start(firstDelay: firstDelay, clock: clock)
+        state.withLock { state in
+            let old = state.plugin
+            state.plugin = plugin
+            state.pendingLoadError = nil
+            retire(old, &state)
+            if state.stopped { retire(plugin, &state) }
         }
+        start(firstDelay: firstDelay, clock: clock)
+    }
+
+    /// Closes `plugin`'s Lua state when no run uses it: at once, or after the run in progress.
+    private func retire(_ plugin: LoadedPlugin, _ state: inout State) {
+        if state.phase == .running {
+            state.closeAfterRun.append(plugin)
+        } else {
+            close(plugin)
+        }
+    }
+
+    private func close(_ plugin: LoadedPlugin) {
+        closer.async { plugin.sandbox.close(deadline: .after(seconds: 1)) }
     }
 
     /// A new version failed to load; the running one stays. Shown in `/plugins` until fixed.
@@ -286,26 +311,30 @@ final class PluginRunner: Sendable {
         state.withLock { $0.pendingLoadError = failure }
     }
 
-    /// Stops the timer; the Lua state closes on the plugin's queue after any run in progress.
+    /// Stops the timer; the Lua state closes at once, or after the run in progress.
     func stop() {
         let timer = state.withLock { state -> PluginTimer? in
             metrics.report(&state.unreported, removed: false)
+            if !state.stopped { retire(state.plugin, &state) }
             state.stopped = true
             defer { state.timer = nil }
             return state.timer
         }
         timer?.cancel()
         metrics.pluginRemoved()
-        queue.async { [self] in
-            let plugin = state.withLock { $0.plugin }
-            plugin.sandbox.close(deadline: .after(seconds: 1))
-        }
     }
 
-    /// Leaves `group` once the work queued on the plugin's queue so far has run.
+    /// Leaves `group` once the run in progress (if any) has ended and the Lua states retired so
+    /// far are closed.
     func notify(_ group: DispatchGroup) {
         group.enter()
-        queue.async { group.leave() }
+        state.withLock { state in
+            if state.phase == .running {
+                state.waitingForRun.append(group)
+            } else {
+                closer.async { group.leave() }
+            }
+        }
     }
 
     // MARK: - Status

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import LuaKit
 import PluginHost
+import Synchronization
 import Testing
 
 /// The host with real Lua and a recording sink: scheduling, isolation and reload rules.
@@ -50,6 +51,54 @@ import Testing
         }
         #expect(Date().timeIntervalSince(blocked) < 2.9, "the quick checks finished only after the slow ones")
         #expect(sink.published("aslow0").isEmpty, "the slow check was not slow")
+    }
+
+    /// A reload while a run is in progress: the run ends on the version it started with, that
+    /// version's Lua state is closed only after the run (its finalizer runs then, not before), and
+    /// the next run uses the new version. The finalizer takes 0.3 s: a close left to the state's
+    /// `deinit` (0.1 s for finalizers) would cut it, the runner's own close (1 s) does not.
+    @Test func aReloadDuringARunClosesTheOldStateOnlyAfterIt() throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        let log = Mutex<[String]>([])
+        try folder.write("swap.lua", """
+            schedule = "1h"
+            timeout = "10s"
+            keeper = setmetatable({}, { __gc = function()
+              local t = beacon.now() while beacon.now() - t < 0.3 do end
+              beacon.note("closed v1")
+            end })
+            function check_status() beacon.note("run v1") beacon.block() return "v1" end
+            """)
+        let sink = RecordingSink()
+        let host = makeHost(folder, sink, hostFunctions: [
+            "note": { call in
+                if case .string(let text)? = call.arguments.first { log.withLock { $0.append(text) } }
+                return .values([])
+            },
+            "block": { _ in
+                Thread.sleep(forTimeInterval: 1)
+                log.withLock { $0.append("unblocked") }
+                return .values([])
+            },
+        ])
+        try host.start()
+        defer { host.stop(timeout: 5) }
+        let deadline = Date().addingTimeInterval(5)
+        while !log.withLock({ $0.contains("run v1") }), Date() < deadline { usleep(5_000) }
+        try folder.write("swap.lua", """
+            schedule = "1s"
+            function check_status() return "v2" end
+            """)
+        let summary = host.reload()
+        #expect(summary.changed == ["swap"], "\(summary)")
+        #expect(!log.withLock { $0.contains("closed v1") }, "closed while its run was still going")
+
+        let results = sink.wait(for: "swap", count: 2, seconds: 5).map(\.json)
+        #expect(results == [#""v1""#, #""v2""#])
+        let waited = Date().addingTimeInterval(3)
+        while !log.withLock({ $0.contains("closed v1") }), Date() < waited { usleep(5_000) }
+        #expect(log.withLock { $0 } == ["run v1", "unblocked", "closed v1"])
     }
 
     /// A host let go of without `stop()` takes its plugins' timers with it: its checks stop.
