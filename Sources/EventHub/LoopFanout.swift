@@ -86,8 +86,8 @@ final class LoopFanout: @unchecked Sendable {
     /// the caller must ``schedule()`` a drain (after releasing the hub's lock).
     func enqueue(_ item: FanoutItem, ifInterestedIn stream: String?) -> Bool {
         self.shared.withLockedValue { shared in
-            if let stream, !shared.wants(stream) { return false }
             if shared.subscribers == 0 { return false }
+            if let stream, !shared.wants(stream) { return false }
             shared.inbox.append(item)
             if shared.scheduled { return false }
             shared.scheduled = true
