@@ -18,13 +18,13 @@ struct PluginMetrics: Sendable {
         luaMemory = Gauge(label: "beacon_plugin_lua_memory_bytes", dimensions: dimensions)
     }
 
-    /// Hands over the runs gathered in `runs` and empties it. `luaMemory` is left alone once the
-    /// plugin is `removed` (its gauge then stays at 0).
-    func report(_ runs: inout UnreportedRuns, removed: Bool) {
+    /// Hands over the runs gathered in `runs` and empties it, with the Lua state's size after the
+    /// last of them (nil leaves the gauge alone: a removed plugin's stays at 0).
+    func report(_ runs: inout UnreportedRuns, luaMemory bytes: Int?) {
         guard !runs.isEmpty else { return }
         self.runs.increment(by: runs.durations.count)
         for nanoseconds in runs.durations { duration.recordNanoseconds(nanoseconds) }
-        if !removed { luaMemory.record(runs.luaMemory) }
+        if let bytes { luaMemory.record(bytes) }
         runs.removeAll()
     }
 

@@ -170,14 +170,16 @@ final class PluginRunner: Sendable {
                 state.closeAfterRun = []
                 state.waitingForRun = []
             }
-            state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), luaMemory: memory, at: finished)
-            if state.unreported.isDue(at: finished) { metrics.report(&state.unreported, removed: state.stopped) }
+            state.luaMemoryBytes = memory
+            state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), at: finished)
+            if state.unreported.isDue(at: finished) {
+                metrics.report(&state.unreported, luaMemory: state.stopped ? nil : memory)
+            }
             state.phase = .idle
             state.stuck = false
             state.runs += 1
             state.lastRunAt = now
             state.lastDuration = duration
-            state.luaMemoryBytes = memory
             switch outcome {
             case .success(let result):
                 state.lastEvent = result.event
@@ -225,7 +227,9 @@ final class PluginRunner: Sendable {
     /// rarely is not left a run behind).
     func watchdog(now: UInt64) {
         let newlyStuck = state.withLock { state -> Double? in
-            if state.unreported.isDue(at: now) { metrics.report(&state.unreported, removed: state.stopped) }
+            if state.unreported.isDue(at: now) {
+                metrics.report(&state.unreported, luaMemory: state.stopped ? nil : state.luaMemoryBytes)
+            }
             guard state.phase == .running, !state.stuck else { return nil }
             let timeout = state.plugin.timeout
             let grace = max(1, timeout)
@@ -314,7 +318,7 @@ final class PluginRunner: Sendable {
     /// Stops the timer; the Lua state closes at once, or after the run in progress.
     func stop() {
         let timer = state.withLock { state -> PluginTimer? in
-            metrics.report(&state.unreported, removed: false)
+            metrics.report(&state.unreported, luaMemory: state.luaMemoryBytes)
             if !state.stopped { retire(state.plugin, &state) }
             state.stopped = true
             defer { state.timer = nil }

@@ -10,16 +10,14 @@ struct UnreportedRuns {
     static let maximumAge: UInt64 = 1_000_000_000
 
     private(set) var durations: [Int64] = []
-    private(set) var luaMemory = 0
     /// Monotonic time of the oldest run waiting.
     private var oldest: UInt64 = 0
 
     var isEmpty: Bool { durations.isEmpty }
 
-    mutating func add(durationNanoseconds: Int64, luaMemory: Int, at now: UInt64) {
+    mutating func add(durationNanoseconds: Int64, at now: UInt64) {
         if durations.isEmpty { oldest = now }
         durations.append(durationNanoseconds)
-        self.luaMemory = luaMemory
     }
 
     /// Whether the oldest run waiting has waited ``maximumAge`` by `now`.
