@@ -3,7 +3,7 @@ import LuaKit
 import NIOCore
 
 /// `beacon.http.get` and `beacon.http.request`: one HTTP exchange on the shared client, waited for
-/// on the plugin's queue, bounded by its timeout and the run's deadline.
+/// on the thread running the check, bounded by its timeout and the run's deadline.
 struct HTTPCheck: Sendable {
     var configuration: PluginAPIConfiguration
 

@@ -3,7 +3,7 @@ public import LuaKit
 /// The host functions plugins use for real checks, installed under the global `beacon` table:
 /// `beacon.http.get`, `beacon.http.request`, `beacon.tcp.connect` and `beacon.exec`.
 ///
-/// Every function blocks the calling plugin's queue while it waits (never a NIO event loop) and
+/// Every function blocks the thread running the check while it waits (never a NIO event loop) and
 /// gives up at its own timeout or the run's deadline, whichever comes first. Failures of the thing
 /// being checked come back as `nil, "message"`; arguments of the wrong shape raise a Lua error.
 /// See docs/HOST-API.md for the Lua side.

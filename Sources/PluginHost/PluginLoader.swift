@@ -2,8 +2,9 @@ import LuaKit
 
 /// A plugin whose script loaded and whose declarations are valid, ready to run.
 final class LoadedPlugin: @unchecked Sendable {
-    // @unchecked: the sandbox is only touched on the owning runner's serial queue
-    // (or on the loading thread before it is handed over).
+    // @unchecked: the sandbox is only touched by one run at a time (the runner's phase, under its
+    // lock), by the runner's closing queue once no run uses it, or by the loading thread before
+    // it is handed over.
     let name: String
     let contents: [UInt8]
     let interval: Double
