@@ -58,30 +58,11 @@ public struct SSEFrame: Sendable {
     }
 
     static func writeHex(_ value: Int, to buffer: inout ByteBuffer) {
-        let index = buffer.writerIndex
-        let count = hexDigitCount(value)
-        buffer.writeRepeatingByte(0, count: count)
-        setHex(value, digits: count, at: index, in: &buffer)
-    }
-
-    static func setHex(_ value: Int, digits: Int, at index: Int, in buffer: inout ByteBuffer) {
-        var rest = value
-        var position = index + digits - 1
-        while position >= index {
-            let nibble = UInt8(truncatingIfNeeded: rest & 0xF)
-            buffer.setInteger(nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10, at: position)
-            rest >>= 4
-            position -= 1
-        }
-    }
-
-    static func setDecimal(_ value: UInt64, digits: Int, at index: Int, in buffer: inout ByteBuffer) {
-        var rest = value
-        var position = index + digits - 1
-        while position >= index {
-            buffer.setInteger(UInt8(truncatingIfNeeded: 0x30 + rest % 10), at: position)
-            rest /= 10
-            position -= 1
+        let digits = hexDigitCount(value)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { bytes in
+            var writer = ByteWriter(bytes)
+            writer.putHex(value, digits: digits)
+            return writer.position
         }
     }
 }

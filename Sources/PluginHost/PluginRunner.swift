@@ -46,6 +46,13 @@ final class PluginRunner: Sendable {
         var closeAfterRun: [LoadedPlugin] = []
         /// ``notify(_:)`` groups waiting for the run in progress to end.
         var waitingForRun: [DispatchGroup] = []
+
+        /// Hands the runs waiting to the metrics once the oldest has waited long enough; a stopped
+        /// plugin's memory gauge is left as it is.
+        mutating func reportRunsIfDue(at now: UInt64, to metrics: PluginMetrics) {
+            guard unreported.isDue(at: now) else { return }
+            metrics.report(&unreported, luaMemory: stopped ? nil : luaMemoryBytes)
+        }
     }
 
     let name: String
@@ -172,9 +179,7 @@ final class PluginRunner: Sendable {
             }
             state.luaMemoryBytes = memory
             state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), at: finished)
-            if state.unreported.isDue(at: finished) {
-                metrics.report(&state.unreported, luaMemory: state.stopped ? nil : memory)
-            }
+            state.reportRunsIfDue(at: finished, to: metrics)
             state.phase = .idle
             state.stuck = false
             state.runs += 1
@@ -227,9 +232,7 @@ final class PluginRunner: Sendable {
     /// rarely is not left a run behind).
     func watchdog(now: UInt64) {
         let newlyStuck = state.withLock { state -> Double? in
-            if state.unreported.isDue(at: now) {
-                metrics.report(&state.unreported, luaMemory: state.stopped ? nil : state.luaMemoryBytes)
-            }
+            state.reportRunsIfDue(at: now, to: metrics)
             guard state.phase == .running, !state.stuck else { return nil }
             let timeout = state.plugin.timeout
             let grace = max(1, timeout)

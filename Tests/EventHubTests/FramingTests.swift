@@ -39,6 +39,35 @@ struct FramingTests {
         #expect(!payload.utf8.contains(13))
     }
 
+    /// Data made only of line breaks and short lines is the most a prepared buffer grows per input
+    /// byte: every mix must fit the size framing computes beforehand and rebuild the same lines.
+    @Test func anyMixOfLineBreaksRebuildsTheLines() throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x61, 0x0A, 0x0D]
+        for length in [1, 2, 3, 7, 64, 500] {
+            for _ in 0..<50 {
+                let data = (0..<length).map { _ in alphabet.randomElement(using: &generator) ?? 0x61 }
+                let text = String(decoding: data, as: UTF8.self)
+                // The reference: CRLF, CR and LF each end one line.
+                var expected = "data: "
+                var index = 0
+                while index < data.count {
+                    switch data[index] {
+                    case 0x0D where index + 1 < data.count && data[index + 1] == 0x0A:
+                        expected += "\ndata: "
+                        index += 1
+                    case 0x0A, 0x0D: expected += "\ndata: "
+                    default: expected += "a"
+                    }
+                    index += 1
+                }
+                expected += "\n"
+                let payload = try self.unchunk(self.framed(text, event: "e\r\n"))
+                #expect(payload == "id: 42\nevent: e\n" + expected + "\n", "data \(data)")
+            }
+        }
+    }
+
     @Test(arguments: [UInt64(0), 9, 10, 1_700_000_000_000_000, UInt64.max])
     func idDigitsAndChunkLength(id: UInt64) throws {
         let payload = try self.unchunk(self.framed("x", id: id))
