@@ -1,5 +1,13 @@
 public import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Encodes published events in two steps: ``prepare(event:data:)`` builds everything but the id
 /// outside the hub's lock; ``finish(_:id:)`` writes the chunk header and `id:` line in front of it
 /// under the lock, in place (no allocation, no copy), once the id is known. Both write through
@@ -11,9 +19,8 @@ public enum SSEEncoder {
     /// `event: NAME\n`, one `data:` line per line of `data`, a blank line, then the chunk's CRLF,
     /// after ``reserve`` spare bytes.
     public static func prepare(event: String, data: [UInt8]) -> ByteBuffer {
-        data.withUnsafeBytes { data in
-            var lineBreaks = 0
-            for byte in data where byte == 0x0A || byte == 0x0D { lineBreaks += 1 }
+        data.withUnsafeBufferPointer { data in
+            let lineBreaks = countLineBreaks(data)
             // An upper bound: a CRLF counts twice but starts one line.
             let size = reserve + 7 + event.utf8.count + 1 + 7 * (lineBreaks + 1) + data.count + 3
             var buffer = ByteBuffer()
@@ -25,7 +32,13 @@ public enum SSEEncoder {
                     writer.put(byte)
                 }
                 writer.put(0x0A)
-                writeDataLines(data, to: &writer)
+                if lineBreaks == 0 {
+                    writer.put("data: ")
+                    writer.put(UnsafeRawBufferPointer(data))
+                    writer.put(0x0A)
+                } else {
+                    writeDataLines(data, to: &writer)
+                }
                 writer.put("\n\r\n")
                 return writer.position
             }
@@ -52,16 +65,27 @@ public enum SSEEncoder {
         return SSEFrame(chunk: buffer, headerLength: hexDigits + 2)
     }
 
+    /// CRs and LFs in `data`. JSON text has none (its strings escape them), so the usual answer
+    /// comes from two `memchr` scans rather than a loop over every byte.
+    static func countLineBreaks(_ data: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = data.baseAddress,
+            memchr(base, 0x0A, data.count) != nil || memchr(base, 0x0D, data.count) != nil
+        else { return 0 }
+        var count = 0
+        for byte in data where byte == 0x0A || byte == 0x0D { count += 1 }
+        return count
+    }
+
     /// Splits `data` at `\n`, `\r\n` and lone `\r`, writing each line as `data: LINE\n`, so a
     /// WHATWG parser rebuilds exactly `data` (with `\n` for every line break) and no CR is sent.
-    static func writeDataLines(_ data: UnsafeRawBufferPointer, to writer: inout ByteWriter) {
+    static func writeDataLines(_ data: UnsafeBufferPointer<UInt8>, to writer: inout ByteWriter) {
         var start = 0
         var index = 0
         while index < data.count {
             let byte = data[index]
             if byte == 0x0A || byte == 0x0D {
                 writer.put("data: ")
-                writer.put(UnsafeRawBufferPointer(rebasing: data[start..<index]))
+                writer.put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: data[start..<index])))
                 writer.put(0x0A)
                 if byte == 0x0D, index + 1 < data.count, data[index + 1] == 0x0A {
                     index += 1
@@ -73,7 +97,7 @@ public enum SSEEncoder {
             }
         }
         writer.put("data: ")
-        writer.put(UnsafeRawBufferPointer(rebasing: data[start..<data.count]))
+        writer.put(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: data[start..<data.count])))
         writer.put(0x0A)
     }
 
