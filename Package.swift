@@ -49,10 +49,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A cache hint the fan-out gives ahead of each subscriber's write. C because Swift has none.
+        .target(name: "CPrefetch"),
         // Subscribers, history, SSE framing, fan-out. No Lua.
         .target(
             name: "EventHub",
             dependencies: [
+                "CPrefetch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -8,8 +8,8 @@ import Testing
 /// Handler-level tests of the subscriber on an `EmbeddedChannel` (synchronous: one thread).
 @Suite("SSE subscriber on EmbeddedChannel")
 struct SubscriberHandlerTests {
-    private func attach(_ hub: EventHub, scope: SubscriptionScope) throws -> EmbeddedChannel {
-        let channel = EmbeddedChannel()
+    private func attach(_ hub: EventHub, scope: SubscriptionScope, on loop: EmbeddedEventLoop? = nil) throws -> EmbeddedChannel {
+        let channel = loop.map { EmbeddedChannel(loop: $0) } ?? EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         var heads: [ResumeOutcome] = []
         let result = hub.subscribe(channel: channel, scope: scope, lastEventID: nil, chunked: true) { heads.append($0) }
@@ -38,6 +38,36 @@ struct SubscriberHandlerTests {
         #expect(hub.subscriberCount == 1)
         _ = try channel.finish()
         #expect(hub.subscriberCount == 0)
+    }
+
+    /// The subscribers of one event loop share one delivery loop, which looks ahead one and two
+    /// places to prefetch: every count from one up, stream and all-stream subscribers mixed, gets
+    /// each event exactly once and in order, including after one of them has gone.
+    @Test(arguments: [1, 2, 3, 5])
+    func everySubscriberOfOneLoopGetsEachEventOnce(count: Int) throws {
+        let hub = EventHub(configuration: EventHubConfiguration(), idBase: 1)
+        hub.addStream("a")
+        hub.addStream("b")
+        let loop = EmbeddedEventLoop()
+        let scopes: [SubscriptionScope] = (0..<count).map { $0 % 2 == 0 ? .stream("a") : .all }
+        let channels = try scopes.map { try self.attach(hub, scope: $0, on: loop) }
+        for channel in channels { _ = try self.written(channel) }
+        for (stream, value) in [("a", 1), ("b", 2), ("a", 3)] {
+            hub.publish(stream: stream, event: "status", json: Array("{\"n\":\(value)}".utf8))
+        }
+        loop.run()
+        for (channel, scope) in zip(channels, scopes) {
+            let expected = scope == .all ? ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"] : ["{\"n\":1}", "{\"n\":3}"]
+            #expect(SSEParserLite.dataLines(try self.written(channel)) == expected)
+        }
+
+        _ = try channels[0].finish()
+        hub.publish(stream: "a", event: "status", json: Array("{\"n\":4}".utf8))
+        loop.run()
+        #expect(hub.subscriberCount == count - 1)
+        for channel in channels.dropFirst() {
+            #expect(SSEParserLite.dataLines(try self.written(channel)) == ["{\"n\":4}"])
+        }
     }
 
     /// Heartbeats are for idle streams: a stream that carried an event since the last beat gets
