@@ -16,9 +16,9 @@ struct Load: AsyncParsableCommand {
             Prints one JSON line on standard output (keys: url, n, connected, open_at_end, failed, \
             pending, errors, closed_by_server, events, events_per_s, events_without_field, comments, \
             bytes, latency_ms {p50, p90, p99, max, samples}, id_regressions, window_s, ramp_s, \
-            during_ramp, stall, server {pids, cpu_s, cpu_s_per_1m_events, rss_idle_kib, \
-            rss_start_kib, rss_end_kib, hwm_kib, rss_kib_per_conn} or null, self_cpu_s) and a \
-            summary line on standard error. Events, bytes and latency count in the window only; \
+            during_ramp, stall, server {pids, cpu_s, cpu_s_per_1m_events, user_cpu_s_per_1m_events, \
+            rss_idle_kib, rss_start_kib, rss_end_kib, hwm_kib, rss_kib_per_conn} or null, self_cpu_s) \
+            and a summary line on standard error. Events, bytes and latency count in the window only; \
             connection counts and id regressions (an `id:` not greater than the previous one of the \
             same event name on the same connection) over the whole run. rss_kib_per_conn is the \
             server's growth from before the first dial to the end, per open stream.

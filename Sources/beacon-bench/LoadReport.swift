@@ -36,6 +36,12 @@ struct LoadReport {
         return serverCPU / Double(totals.events) * 1e6
     }
 
+    /// The user-space part of ``serverCPUPerMillion``.
+    var serverUserCPUPerMillion: Double? {
+        guard let serverStart, let serverEnd, totals.events > 0 else { return nil }
+        return (serverEnd.userSeconds - serverStart.userSeconds) / Double(totals.events) * 1e6
+    }
+
     /// Resident memory the server grew by per open stream, from before the first dial to the
     /// end of the window.
     var rssPerConnection: Double? {
@@ -91,6 +97,7 @@ struct LoadReport {
             "pids": .array(settings.pids.map { .int(Int($0)) }),
             "cpu_s": Self.number(serverCPU, 3),
             "cpu_s_per_1m_events": Self.number(serverCPUPerMillion, 2),
+            "user_cpu_s_per_1m_events": Self.number(serverUserCPUPerMillion, 2),
             "rss_idle_kib": .int(idle.rssKiB),
             "rss_start_kib": .int(serverStart.rssKiB),
             "rss_end_kib": .int(serverEnd.rssKiB),

@@ -51,6 +51,9 @@ struct BenchToolTests {
         let serverStats = try #require(report["server"] as? [String: Any])
         #expect(serverStats["cpu_s"] is Double || serverStats["cpu_s"] is Int, "\(serverStats)")
         #expect((serverStats["rss_end_kib"] as? Int ?? 0) > 0)
+        let perMillion = try #require((serverStats["cpu_s_per_1m_events"] as? NSNumber)?.doubleValue, "\(serverStats)")
+        let userPerMillion = try #require((serverStats["user_cpu_s_per_1m_events"] as? NSNumber)?.doubleValue, "\(serverStats)")
+        #expect(userPerMillion >= 0 && userPerMillion <= perMillion, "\(serverStats)")
         #expect(run.errors.contains("20/20 open"), "summary: \(run.errors)")
     }
 
