@@ -103,6 +103,8 @@ final class SSESubscriber: ChannelInboundHandler {
 
     /// Starts loading the NIO objects the next ``deliver(_:flush:)`` goes through into the cache,
     /// so that the fan-out's write to this subscriber does not wait for memory at each of them.
+    /// The lengths cover each object's header and stored properties: a context and a pipeline
+    /// are small, a socket channel keeps several hundred bytes of state.
     @inline(__always)
     func prefetch() {
         beacon_prefetch_for_write(self.contextAddress, 128)
