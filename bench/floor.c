@@ -8,6 +8,9 @@
  * the whole event at once is dropped: the floor never buffers.
  *
  *     cc -O2 -o floor bench/floor.c && ./floor 18081 5      (runs until SIGTERM or SIGINT)
+ *
+ * FLOOR_WORK_NS=N makes it spin N nanoseconds in user space before each write: a stand-in for a
+ * server that does that much of its own work per subscriber, to see what such work costs in all.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,6 +33,13 @@ static int subscribers[MAX_FDS], count;  /* the subscribers' descriptors, unorde
 static int slot[MAX_FDS];                /* fd -> index in subscribers + 1; 0: still reading its request */
 static unsigned char matched[MAX_FDS];   /* how much of "\r\n\r\n" the request has ended with */
 static volatile sig_atomic_t stopping;
+static long work_ns;                     /* FLOOR_WORK_NS: user-space work before each write */
+
+static long long monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000000000LL + now.tv_nsec;
+}
 
 static void on_signal(int number) { (void)number; stopping = 1; }
 
@@ -54,6 +64,7 @@ static void broadcast(int epoll, unsigned long long id) {
     int length = snprintf(chunk, sizeof chunk, "%x\r\n%s\r\n", size, event);
     for (int i = count - 1; i >= 0; i--) {  /* backwards: a drop swaps in an already written one */
         int fd = subscribers[i];
+        if (work_ns) for (long long until = monotonic_ns() + work_ns; monotonic_ns() < until;) {}
         if (write(fd, chunk, length) != length) drop(epoll, fd);
     }
 }
@@ -90,6 +101,7 @@ int main(int argc, char **argv) {
         limit.rlim_cur = limit.rlim_max;
         setrlimit(RLIMIT_NOFILE, &limit);
     }
+    work_ns = getenv("FLOOR_WORK_NS") ? atol(getenv("FLOOR_WORK_NS")) : 0;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
