@@ -90,7 +90,10 @@ final class LuaBridge {
                 }
             }
         }
-        let result = hostFunctions[index](LuaHostCall(deadline: deadline, arguments: arguments))
+        var result = hostFunctions[index](LuaHostCall(deadline: deadline, arguments: arguments))
+        if case .pending(let pending) = result {
+            result = pending.wait(until: deadline) ?? .error("\(name): the check's deadline passed during the call")
+        }
         if deadline != .never, LuaDeadline.now() >= deadline {
             // The run's time is up while the host call waited: this is the run's timeout, not an
             // error the plugin may handle. The flag makes the hook raise again if it is caught.
@@ -105,6 +108,8 @@ final class LuaBridge {
             return answer(tape)
         case .error(let message):
             return raise(message)
+        case .pending:
+            return raise("\(name): no answer")
         }
     }
 

@@ -37,6 +37,11 @@ public enum LuaJSON {
             try writer.appendNumber(number)
         case .string(let string):
             try writer.appendString(string)
+        case .bytes(let raw):
+            guard let string = String(validating: raw, as: UTF8.self) else {
+                throw JSONEncodeFailure("string is not valid UTF-8")
+            }
+            try writer.appendString(string)
         case .function:
             throw JSONEncodeFailure("cannot encode a function as JSON")
         case .other(let typeName):

@@ -39,7 +39,9 @@ struct LuaStackReader {
             if lua_isinteger(state, index) != 0 { return .integer(lua_tointegerx(state, index, nil)) }
             return .number(lua_tonumberx(state, index, nil))
         case LUA_TSTRING:
-            return .string(LuaStack.string(state, index))
+            let bytes = LuaStack.stringBytes(state, index)
+            if let text = String(validating: bytes, as: UTF8.self) { return .string(text) }
+            return .bytes(Array(bytes))
         case LUA_TTABLE:
             return try readTable(at: index, depth: depth)
         case LUA_TFUNCTION:

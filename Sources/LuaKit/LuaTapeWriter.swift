@@ -37,6 +37,8 @@ struct LuaTapeWriter {
         case .string(let string):
             bytes.append(5)
             appendText(string)
+        case .bytes(let raw):
+            raw.withUnsafeBytes { appendString(bytes: $0) }
         case .table(let array, let fields):
             bytes.append(6)
             appendWord(UInt64(array.count))

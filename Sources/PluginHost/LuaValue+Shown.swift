@@ -9,6 +9,7 @@ extension LuaValue {
         case .integer(let n): String(n)
         case .number(let x): String(x)
         case .string(let text): "\"\(text)\""
+        case .bytes(let raw): "\"\(String(decoding: raw, as: UTF8.self))\""
         case .table: "a table"
         case .function: "a function"
         case .other(let typeName): "a \(typeName)"

@@ -13,7 +13,9 @@ enum Host {
         -> LuaHostResult
     {
         guard let function = functions[name] else { return .error("no host function \(name)") }
-        return function(LuaHostCall(deadline: deadline, arguments: arguments))
+        let result = function(LuaHostCall(deadline: deadline, arguments: arguments))
+        guard case .pending(let pending) = result else { return result }
+        return pending.wait(until: deadline) ?? .error("beacon.\(name): no answer before the deadline")
     }
 
     /// The values of a successful call (an `.error` result fails the test and gives []).
@@ -25,6 +27,9 @@ enum Host {
         case .values(let values): return values
         case .error(let message):
             Issue.record("beacon.\(name) raised: \(message)", sourceLocation: sourceLocation)
+            return []
+        case .pending:
+            Issue.record("beacon.\(name) gave no answer", sourceLocation: sourceLocation)
             return []
         }
     }
