@@ -63,8 +63,9 @@ public final class LuaPendingCall: Sendable {
 
     // MARK: - For the sandbox
 
-    /// Stops waiting: runs the cancel handlers unless an answer came first.
-    func cancel() {
+    /// Stops waiting: runs the cancel handlers unless an answer came first. The sandbox calls it
+    /// when the run stops waiting; tools and tests that call host functions directly may too.
+    public func cancel() {
         let handlers = state.withLock { state -> [@Sendable () -> Void] in
             guard state.answer == nil, !state.isCancelled else { return [] }
             state.isCancelled = true
