@@ -2,16 +2,17 @@
 import PackageDescription
 
 // Beacon's micro benchmarks: a package of its own, so that the main build and test run stay lean.
-// Run from this folder with `swift package benchmark` (see docs/BENCHMARKS.md).
+// Run from this folder with `swift package benchmark` (see bench/README.md).
 
-// A path dependency's identity is its folder's name, whatever the checkout is called.
-let beacon = Context.packageDirectory.split(separator: "/").dropLast().last.map { String($0).lowercased() } ?? "beacon"
+// Beacon's package is two folders up; a path dependency's identity is its folder's name, whatever
+// the checkout is called.
+let beacon = Context.packageDirectory.split(separator: "/").dropLast(2).last.map { String($0).lowercased() } ?? "beacon"
 
 let package = Package(
     name: "BeaconBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],

@@ -7,7 +7,7 @@
  * and written to every subscriber with one write() each. A subscriber whose socket cannot take
  * the whole event at once is dropped: the floor never buffers.
  *
- *     cc -O2 -o floor bench/floor.c && ./floor 18081 5      (runs until SIGTERM or SIGINT)
+ *     cc -O2 -o floor bench/peers/floor.c && ./floor 18081 5      (runs until SIGTERM or SIGINT)
  *
  * FLOOR_WORK_NS=N makes it spin N nanoseconds in user space before each write: a stand-in for a
  * server that does that much of its own work per subscriber, to see what such work costs in all.

@@ -1,7 +1,7 @@
 import Benchmark
 import LuaKit
 
-/// The plugin the check benchmarks run, the same as `scripts/bench-checks` writes N times: a
+/// The plugin the check benchmarks run, the same as `bench/run plugin-scale` writes N times: a
 /// counter and a 5-field table, stamped with `beacon.now()`.
 enum TrivialPlugin {
     static let source = """

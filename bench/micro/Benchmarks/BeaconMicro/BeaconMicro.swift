@@ -1,7 +1,7 @@
 import Benchmark
 
 /// Beacon's micro benchmarks: the cost of one check, of JSON encoding, of SSE framing and of
-/// fanning one event out to many subscribers. `swift package benchmark` (from `Benchmarks/`) runs
+/// fanning one event out to many subscribers. `swift package benchmark` (from `bench/micro`) runs
 /// them; docs/BENCHMARKS.md has the commands and the figures.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

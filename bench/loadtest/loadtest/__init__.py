@@ -1,0 +1,1 @@
+"""Beacon's load and soak tools (`bench/run`), with the helpers they share."""

@@ -1,0 +1,77 @@
+"""A tiny real run of each tool: the built beacon and beacon-bench on loopback, a few seconds each.
+They check function (everyone connected, events arrived in order, the verdict), never timing."""
+
+import json
+
+
+def passed(done):
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_fanout_beacon_and_the_floor(run_tool, tmp_path):
+    results = tmp_path / "runs.jsonl"
+    out = passed(run_tool("fanout", "--targets", "beacon,floor", "--connections", "200", "--runs", "1",
+                          "--duration", "3", "--rate", "5", "--no-pin", "--results", str(results), timeout=180))
+    assert "| server CPU s per 1M events" in out and "| Beacon / floor" in out
+    records = {record["target"]: record for record in map(json.loads, results.read_text().splitlines())}
+    assert set(records) == {"beacon", "floor"}
+    for target, record in records.items():
+        assert (record["size"], record["rate"], record["connected"], record["open_at_end"]) == (200, 5, 200, 200), target
+        assert record["events"] >= 200 and record["id_regressions"] == 0 and record["closed_by_server"] == 0, target
+        assert record["latency_ms"]["p50"] is not None and record["server"]["cpu_s"] is not None, target
+
+
+def test_fanout_idle_subscribers(run_tool, tmp_path):
+    results = tmp_path / "runs.jsonl"
+    passed(run_tool("fanout", "--targets", "beacon", "--idle", "--connections", "50", "--runs", "1", "--duration", "2",
+                    "--no-pin", "--results", str(results)))
+    record = json.loads(results.read_text())
+    assert (record["rate"], record["open_at_end"]) == (0, 50)
+    assert record["events"] <= 50  # at most the one result, as each subscriber's replay: no new events
+    assert record["server"]["rss_kib_per_conn"] is not None
+
+
+def test_plugin_scale(run_tool):
+    out = passed(run_tool("plugin-scale", "--plugins", "20", "--seconds", "1", "--windows", "2", "--warmup", "0",
+                          "--reloads", "1"))
+    assert "start:  plugins loaded" in out and "(20 added, 0 failed)" in out
+    assert "0 ticks skipped, 0 failures in all" in out
+    assert "changed ['p0000']" in out
+    assert "cadence of 5 unchanged streams (p0001, p0002, p0003, p0004, p0005)" in out
+
+
+def test_plugin_scale_beside_another_build_untuned(run_tool, binaries):
+    out = passed(run_tool("plugin-scale", "--plugins", "10", "--seconds", "1", "--windows", "1", "--warmup", "0",
+                          "--beside", binaries["BEACON_BIN"], "--beside-untuned"))
+    assert "GLIBC_TUNABLES=glibc.malloc." in out and "GLIBC_TUNABLES=(unset)" in out
+    assert "B / A: " in out
+
+
+def test_soak(run_tool):
+    out = passed(run_tool("soak", "4", "--subscribers", "5", "--churn", "20", "--stalled", "2", "--reload-every", "1",
+                          "--sample", "2", "--warmup", "1"))
+    assert "shutdown: beacon exited with 0" in out
+    load = next(line for line in out.splitlines() if line.startswith("load:"))
+    assert "(0 errors)" in load and "0 subscriber reconnects" in load and " 0 cycles" not in load
+    assert "verdict: ok" in out
+
+
+def test_reconnect_storm_with_a_restart(run_tool):
+    out = passed(run_tool("reconnect-storm", "--connections", "50", "--spread", "0.5", "--deadline", "20",
+                          "--rounds", "2"))
+    assert "round 1: 50/50 got 200 + an event" in out and "round 2: 50/50 got 200 + an event" in out
+    assert "50/50 streams saw their end" in out
+
+
+def test_slow_clients_are_cut(run_tool):
+    out = passed(run_tool("slow-clients", "--stalled", "20", "--readers", "5", "--rate", "50", "--size", "60000",
+                          "--seconds", "6", "--baseline", "1", "--", "--stall-timeout", "1", "--client-buffer", "16"))
+    assert "server counts: 20 stalled disconnects" in out
+    assert "5/5 open" in out and "verdict: ok" in out
+
+
+def test_reload_storm(run_tool):
+    out = passed(run_tool("reload-storm", "--clients", "20", "--signals", "10", "--over", "0.5", "--rounds", "1"))
+    assert "clients: 20/20 connected, 20 open at the end, 0 closed by the server" in out
+    assert "final state: plugins ['p0', 'p1', 'p2', 'p3', 'p4'], p3 runs version 'final'" in out
