@@ -17,14 +17,43 @@
 #define BEACON_WHERE_MAX 256
 
 /// Calls back into Swift for a host function. Swift reads the arguments with non-raising API
-/// only, stores its answer in the context's tape and returns a BEACON_CALL_* code.
-typedef int (*beacon_call_fn)(void *swift, lua_State *L, int id);
+/// only, stores its answer in the context's tape (or pushes values with non-raising API) and
+/// returns a BEACON_CALL_* code. `flags` is a set of BEACON_FLAG_*.
+typedef int (*beacon_call_fn)(void *swift, lua_State *L, int id, int flags);
 /// Hands a log line to Swift (level: 0 debug, 1 info, 2 warning, 3 error).
 typedef void (*beacon_log_fn)(void *swift, int level, const char *message, size_t length);
+/// Tells Swift of a thread made by beacon.spawn, anchored in the registry at `ref`, its function
+/// and arguments on its stack. Returns the handle's id (> 0), or 0 with a message on the tape.
+typedef long long (*beacon_spawn_fn)(void *swift, lua_State *thread, int ref);
 
 enum {
     BEACON_CALL_VALUES = 0, // tape holds values to return
     BEACON_CALL_ERROR = 1,  // tape holds a message to raise
+    BEACON_CALL_YIELD = 2,  // the answer comes later: yield, and ask again when resumed
+    BEACON_CALL_PUSHED = 3, // Swift pushed `pushed` values to return
+    BEACON_CALL_RAISE = 4,  // tape holds a message to raise as it is (it names its place)
+};
+
+enum {
+    BEACON_FLAG_CAN_YIELD = 1, // the caller may be suspended (else the answer is needed now)
+    BEACON_FLAG_RESUMED = 2,   // asked again after a BEACON_CALL_YIELD, once resumed
+};
+
+/// Why a thread yielded to Swift.
+enum {
+    BEACON_YIELD_NONE = 0,  // plain coroutine.yield: not Beacon's
+    BEACON_YIELD_CALL = 1,  // waiting for a host call's answer (or for beacon.wait)
+    BEACON_YIELD_SLICE = 2, // the deadline hook ended a time slice of a long computation
+    BEACON_YIELD_TURN = 3,  // beacon.spawn gives the new thread its first turn
+};
+
+/// What the yielders table says of a thread.
+enum {
+    BEACON_YIELDER_NONE = 0,  // any other thread: host calls wait on the thread where they are
+    BEACON_YIELDER_HOST = 1,  // a thread Swift resumes (a run, a beacon.spawn): it may yield
+    BEACON_YIELDER_OWN = 2,   // the plugin's own coroutine, resumed by the prelude's resume from a
+                              // yielder: a host call yields it with the pending marker, and each
+                              // resume up the chain passes the wait on
 };
 
 typedef struct beacon_context {
@@ -41,9 +70,16 @@ typedef struct beacon_context {
     size_t warning_length;
     const char *argument; // input of the current protected operation
     size_t argument_length;
+    void *subject;        // the thread the current protected operation is about
     void *swift;          // unretained Swift object behind the callbacks
     beacon_call_fn call;
     beacon_log_fn log;
+    beacon_spawn_fn spawn;
+    int pushed;           // values pushed by Swift for BEACON_CALL_PUSHED
+    int yield_reason;     // BEACON_YIELD_* of the last yield to Swift
+    int yielders_ref;     // registry ref of the yielders table (weak keys: thread -> BEACON_YIELDER_*)
+    uint64_t slice_ns;    // a host thread computing longer than this since its resume yields; 0: never
+    uint64_t slice_start_ns; // when Swift last resumed a host thread (CLOCK_MONOTONIC)
 } beacon_context;
 
 static inline uint64_t beacon_monotonic_ns(void) {
@@ -60,8 +96,22 @@ static inline beacon_context *beacon_context_of(lua_State *L) {
 
 static inline beacon_context *beacon_context_new(size_t limit) {
     beacon_context *c = (beacon_context *)calloc(1, sizeof(beacon_context));
-    if (c) { c->limit = limit; c->deadline_ns = UINT64_MAX; }
+    if (c) { c->limit = limit; c->deadline_ns = UINT64_MAX; c->yielders_ref = LUA_NOREF; }
     return c;
+}
+
+/// What the yielders table says of thread L. Raises nothing (raw access, no allocation); needs
+/// two free stack slots.
+static inline int beacon_yielder_kind(lua_State *L) {
+    beacon_context *c = beacon_context_of(L);
+    if (c->yielders_ref == LUA_NOREF) return BEACON_YIELDER_NONE;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->yielders_ref);       /* pushes the table */
+    if (lua_type(L, -1) != LUA_TTABLE) { lua_pop(L, 1); return BEACON_YIELDER_NONE; }
+    lua_pushthread(L);                                         /* pushes L */
+    lua_rawget(L, -2);                                         /* replaces it by its kind */
+    int kind = (int)lua_tointegerx(L, -1, NULL);
+    lua_pop(L, 2);
+    return kind;
 }
 
 static inline void beacon_context_free(beacon_context *c) {
@@ -123,10 +173,19 @@ static inline int beacon_panic(lua_State *L) {
 static inline void beacon_hook(lua_State *L, lua_Debug *ar) {
     beacon_context *c = beacon_context_of(L);
     if (!c->timed_out) {
-        if (beacon_monotonic_ns() < c->deadline_ns) {
+        uint64_t now = beacon_monotonic_ns();
+        if (now < c->deadline_ns) {
             // A thread re-armed by an earlier timeout goes back to the cheap mode.
             if (lua_gethookmask(L) != LUA_MASKCOUNT || lua_gethookcount(L) != BEACON_HOOK_COUNT)
                 lua_sethook(L, beacon_hook, LUA_MASKCOUNT, BEACON_HOOK_COUNT);
+            // A long computation in a thread Swift resumes gives its thread back now and then
+            // (count events only may yield, with no values; the thread goes on when resumed).
+            if (c->slice_ns && now - c->slice_start_ns >= c->slice_ns && ar->event == LUA_HOOKCOUNT
+                && lua_isyieldable(L) && lua_checkstack(L, 2)
+                && beacon_yielder_kind(L) == BEACON_YIELDER_HOST) {
+                c->yield_reason = BEACON_YIELD_SLICE;
+                lua_yield(L, 0);
+            }
             return;
         }
         c->timed_out = 1;

@@ -160,8 +160,52 @@ G.package = {
   searchpath = unavailable("package.searchpath"),
 }
 
+-- Coroutines of the plugin's own. A host call inside one waits without holding a thread: the
+-- call yields the coroutine with a private marker, and a resume running in a thread that may
+-- wait passes the wait on by yielding in turn; once the answer is there it resumes the
+-- coroutine, whose call then returns. The threads Beacon resumes itself cannot be resumed or
+-- closed by the plugin.
+local yielders, PENDING = kit.yielders, kit.pending
+local co_yield, co_status, co_running, co_close = coroutine.yield, coroutine.status, coroutine.running, coroutine.close
+local pack, unpack = table.pack, table.unpack
+local HOST, OWN = 1, 2
+local function resume(co, ...)
+  if type(co) ~= "thread" then
+    error("bad argument #1 to 'resume' (coroutine expected, got " .. type(co) .. ")", 2)
+  end
+  if rawget(yielders, co) == HOST then return false, "cannot resume a coroutine that Beacon runs" end
+  local passes = rawget(yielders, (co_running())) ~= nil
+  local previous = rawget(yielders, co)
+  if passes then rawset(yielders, co, OWN) end
+  local result = pack(co_resume(co, ...))
+  while passes and result[1] and result.n == 2 and result[2] == PENDING and co_status(co) == "suspended" do
+    co_yield(PENDING)
+    result = pack(co_resume(co))
+  end
+  if passes then rawset(yielders, co, previous) end
+  return unpack(result, 1, result.n)
+end
+G.coroutine.resume = resume
+G.coroutine.wrap = function(f)
+  local co = co_create(f)
+  return function(...)
+    local result = pack(resume(co, ...))
+    if result[1] then return unpack(result, 2, result.n) end
+    if co_status(co) == "dead" then co_close(co) end
+    local message = result[2]
+    if type(message) == "string" then error(message, 2) end
+    error(message, 0)
+  end
+end
+G.coroutine.close = function(co)
+  if type(co) == "thread" and rawget(yielders, co) == HOST then
+    error("cannot close a coroutine that Beacon runs", 2)
+  end
+  return co_close(co)
+end
+
 -- The host API.
-local beacon = { now = kit.now, log = kit.log, json = {} }
+local beacon = { now = kit.now, log = kit.log, json = {}, spawn = kit.spawn }
 for path, id in pairs(config.functions) do
   local parts = {}
   for part in gmatch(path .. ".", "([^.]*)%.") do
@@ -180,7 +224,7 @@ for path, id in pairs(config.functions) do
   if type(rawget(parent, parts[#parts])) == "table" then
     error("host function 'beacon." .. path .. "' conflicts with another host function")
   end
-  rawset(parent, parts[#parts], kit.callback(id))
+  rawset(parent, parts[#parts], path == "wait" and kit.waiter(id) or kit.callback(id))
 end
 loaded.beacon = beacon
 G.beacon = beacon

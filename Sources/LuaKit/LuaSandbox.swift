@@ -1,4 +1,5 @@
 import CLua
+import Dispatch
 
 /// One sandboxed `lua_State`. Not thread-safe: use it from one thread at a time (hence not
 /// `Sendable`; the host wraps it). Closing runs `__gc` finalizers under a deadline.
@@ -10,10 +11,12 @@ import CLua
 /// raise an error that says what to use instead.
 public final class LuaSandbox {
     private var state: OpaquePointer?
-    private let context: UnsafeMutablePointer<beacon_context>
+    let context: UnsafeMutablePointer<beacon_context>
     private let bridge: LuaBridge
     private let limits: LuaLimits
     private var busy = false
+    /// A run thread kept for the next run (one that returned normally), and its registry anchor.
+    private var spareThread: (state: OpaquePointer, reference: Int32)?
     /// Kept between calls (see ``LuaStackEncoder/Workspace``).
     private var encoderWorkspace = LuaStackEncoder.Workspace()
 
@@ -41,6 +44,7 @@ public final class LuaSandbox {
         self.context = context
         self.bridge = bridge
         self.limits = limits
+        context.pointee.slice_ns = limits.timeSlice > 0 ? UInt64(limits.timeSlice * 1e9) : 0
     }
 
     deinit {
@@ -85,39 +89,134 @@ public final class LuaSandbox {
 
     /// Calls global function `name` with no arguments under `deadline` and encodes its first
     /// return value to JSON (rules in `LuaStackEncoder`: an empty table is `{}`, object keys are
-    /// sorted, a table mixing items and named keys is refused…).
+    /// sorted, a table mixing items and named keys is refused…). The calling thread waits while
+    /// the call waits for host calls: for tools and tests; a server drives ``start(_:deadline:wake:)``.
     ///
     /// Errors: `.error` (raised, or `name` is not a function), `.timeout` (even if the plugin
     /// caught it), `.memory`, `.badResult` (nil or nothing, function, cycle, NaN/inf, mixed keys,
     /// invalid UTF-8, over `maxResultBytes`…).
     public func call(_ name: String, deadline: LuaDeadline) throws(LuaError) -> LuaCallResult {
+        let signal = DispatchSemaphore(value: 0)
+        let run = try start(name, deadline: deadline) { signal.signal() }
+        while true {
+            switch run.step() {
+            case .finished(let result):
+                return try result.get()
+            case .sliceEnded:
+                continue
+            case .waiting:
+                let seconds = deadline.secondsRemaining
+                let timeout: DispatchTime = seconds > 1e6 ? .distantFuture : .now() + max(0, seconds)
+                _ = signal.wait(timeout: timeout)
+            }
+        }
+    }
+
+    /// Starts a call of global function `name` with no arguments, as a coroutine (see ``LuaRun``
+    /// for how its owner drives it). `wake` is called, from any thread, when a host call it waits
+    /// for has answered. Throws when the sandbox is closed or busy, or `name` is not a function.
+    public func start(
+        _ name: String, deadline: LuaDeadline, wake: @escaping @Sendable () -> Void
+    ) throws(LuaError) -> LuaRun {
         let state = try begin(deadline)
-        defer { end(state) }
+        let thread: (state: OpaquePointer, reference: Int32)
+        if let spare = spareThread {
+            spareThread = nil
+            thread = spare
+        } else {
+            var reference: Int32 = 0
+            guard let made = beacon_new_thread(state, &reference) else {
+                end(state)
+                throw LuaError(kind: .memory, message: "out of memory: cannot start \(name)() within the sandbox limit of \(limits.memoryBytes) bytes")
+            }
+            thread = (made, reference)
+        }
         let base = lua_gettop(state)
-        defer { lua_settop(state, base) }
         var text = name
         let status = text.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { beacon_call_global(state, $0.baseAddress, $0.count) }
+            bytes.withMemoryRebound(to: CChar.self) { beacon_prepare_call(state, thread.state, $0.baseAddress, $0.count) }
         }
-        let failure = LuaFailure(state: state, context: context, limits: limits)
-        guard status == LUA_OK else { throw failure.error(status: status, operation: "\(name)()") }
-        if let timeout = failure.timeout(operation: "\(name)()") { throw timeout }
-        let first = base + 2 // above the message handler
-        guard lua_type(state, first) != LUA_TNIL else {
-            throw LuaError(kind: .badResult, message: "\(name) returned nil")
+        guard status == LUA_OK else {
+            let error = LuaFailure(state: state, context: context, limits: limits).error(status: status, operation: "\(name)()")
+            lua_settop(state, base)
+            spareThread = thread
+            end(state)
+            throw error
+        }
+        lua_settop(state, base)
+        let run = LuaRun(
+            sandbox: self, thread: thread.state, reference: thread.reference, functionName: name, deadline: deadline,
+            wake: wake)
+        bridge.run = run
+        return run
+    }
+
+    // MARK: - For runs
+
+    /// The result of a run thread that returned `count` values: the first encoded, the second read.
+    func result(of thread: OpaquePointer, count: Int32, name: String) -> Result<LuaCallResult, LuaError> {
+        defer { lua_settop(thread, 0) }
+        if let timeout = failure(on: thread).timeout(operation: "\(name)()") { return .failure(timeout) }
+        let first = lua_gettop(thread) - count + 1
+        guard count > 0, lua_type(thread, first) != LUA_TNIL else {
+            return .failure(LuaError(kind: .badResult, message: "\(name) returned nil"))
         }
         var workspace = LuaStackEncoder.Workspace()
         swap(&workspace, &encoderWorkspace)
-        var encoder = LuaStackEncoder(state: state, limit: limits.maxResultBytes, workspace: consume workspace)
+        var encoder = LuaStackEncoder(state: thread, limit: limits.maxResultBytes, workspace: consume workspace)
         defer { encoderWorkspace = encoder.takeWorkspace() }
         do {
             try encoder.encode(at: first)
         } catch {
-            throw LuaError(kind: .badResult, message: error.message(root: "result"))
+            return .failure(LuaError(kind: .badResult, message: error.message(root: "result")))
         }
-        var reader = LuaStackReader(state: state)
-        let second = (try? reader.read(at: first + 1)) ?? .other(typeName: "table")
-        return LuaCallResult(json: encoder.writer.bytes, second: second)
+        var second = LuaValue.nil
+        if count > 1 {
+            var reader = LuaStackReader(state: thread)
+            second = (try? reader.read(at: first + 1)) ?? .other(typeName: "table")
+        }
+        return .success(LuaCallResult(json: encoder.writer.bytes, second: second))
+    }
+
+    /// The error that stopped `thread` with `status`.
+    func threadError(_ thread: OpaquePointer, status: Int32, operation: String) -> LuaError {
+        guard let state else { return LuaError(kind: .error, message: "the Lua sandbox is closed") }
+        let base = lua_gettop(state)
+        defer { lua_settop(state, base) }
+        if status != LUA_ERRMEM {
+            _ = beacon_thread_error(state, thread) // leaves the message (or why not) on top
+        }
+        return failure(on: state).error(status: status, operation: operation)
+    }
+
+    /// The error of a run whose deadline passed while it waited.
+    func deadlineError(operation: String) -> LuaError {
+        context.pointee.timed_out = 1
+        return state.flatMap { failure(on: $0).timeout(operation: operation) }
+            ?? LuaError(kind: .timeout, message: "timed out: \(operation) did not finish before its deadline")
+    }
+
+    /// Closes the to-be-closed variables of a thread no run needs any more and releases it.
+    func discard(_ thread: OpaquePointer, reference: Int32) {
+        _ = lua_resetthread(thread)
+        if let state { _ = beacon_release_thread(state, reference) }
+    }
+
+    /// The run is over: its thread is kept for the next run when it returned normally, discarded
+    /// otherwise, and the sandbox is free again.
+    func runEnded(_ thread: OpaquePointer, reference: Int32, reusable: Bool) {
+        bridge.run = nil
+        if reusable, lua_status(thread) == LUA_OK, spareThread == nil {
+            lua_settop(thread, 0)
+            spareThread = (thread, reference)
+        } else {
+            discard(thread, reference: reference)
+        }
+        if let state { end(state) }
+    }
+
+    private func failure(on state: OpaquePointer) -> LuaFailure {
+        LuaFailure(state: state, context: context, limits: limits)
     }
 
     /// The allocator's cap in bytes (0 = unlimited). Lowering it below what is in use makes the
