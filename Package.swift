@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The C boundary: Lua 5.4 from the system, plus small C shims for macros and error raising.
@@ -51,11 +52,28 @@ let package = Package(
         ),
         // A cache hint the fan-out gives ahead of each subscriber's write. C because Swift has none.
         .target(name: "CPrefetch"),
-        // Subscribers, history, SSE framing, fan-out. No Lua.
+        // What a durable event store offers (appends in id order, latest per stream, events after an
+        // id, a time range, retention) and the batching writer in front of one. No database code.
+        .target(
+            name: "EventStore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The event store in one SQLite file (GRDB, WAL mode, a versioned schema).
+        .target(
+            name: "SQLiteEventStore",
+            dependencies: ["EventStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // Subscribers, history, SSE framing, fan-out. No Lua, no database.
         .target(
             name: "EventHub",
             dependencies: [
                 "CPrefetch",
+                "EventStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -76,6 +94,7 @@ let package = Package(
             name: "BeaconHTTP",
             dependencies: [
                 "EventHub",
+                "EventStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -88,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "beacon",
             dependencies: [
-                "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP",
+                "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP", "EventStore", "SQLiteEventStore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -126,6 +145,10 @@ let package = Package(
             dependencies: ["EventHub", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "SQLiteEventStoreTests",
+            dependencies: ["SQLiteEventStore", "EventStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "PluginHostTests",
             dependencies: [
                 "PluginHost",
@@ -145,6 +168,8 @@ let package = Package(
             ]
         ),
         // Runs the built `beacon` binary as a child process on loopback.
-        .testTarget(name: "EndToEndTests", dependencies: ["beacon"]),
+        // Runs the built `beacon` binary as a child process on loopback; GRDB only to craft store
+        // files that Beacon must refuse.
+        .testTarget(name: "EndToEndTests", dependencies: ["beacon", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -11,7 +11,7 @@ enum ErrorBody {
     }
 
     static func notFound(path: String) -> String {
-        "{\"error\":\"not found\",\"path\":\(JSONText.quoted(path)),\"routes\":[\"/\",\"/healthz\",\"/plugins\",\"/plugins/NAME\",\"/events\",\"/events/NAME\"]}"
+        "{\"error\":\"not found\",\"path\":\(JSONText.quoted(path)),\"routes\":[\"/\",\"/healthz\",\"/plugins\",\"/plugins/NAME\",\"/plugins/NAME/history\",\"/events\",\"/events/NAME\"]}"
     }
 
     static func methodNotAllowed(_ method: String) -> String {
@@ -20,6 +20,10 @@ enum ErrorBody {
 
     static func badRequest(_ reason: String) -> String {
         "{\"error\":\"bad request\",\"reason\":\(JSONText.quoted(reason))}"
+    }
+
+    static func storeUnavailable(_ reason: String) -> String {
+        "{\"error\":\"event store unavailable\",\"reason\":\(JSONText.quoted(reason))}"
     }
 
     static let shuttingDown = "{\"error\":\"server is shutting down\"}"

@@ -20,13 +20,25 @@ extension RequestRouter {
             }
             return
         }
-        let result = self.settings.hub.subscribe(
-            channel: context.channel, scope: scope, lastEventID: lastEventID, chunked: chunked
-        ) { outcome in
-            // HTTP/1.0 has no chunks: the body ends when the connection closes, so say so.
-            let response = self.eventStreamHead(head, outcome: outcome, chunked: chunked, closing: !chunked)
-            context.write(self.wrapOutboundOut(.head(response)), promise: nil)
-        }
+        self.state = .answering(pipelined: false)
+        let router = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.settings.hub.subscribe(
+            channel: context.channel, scope: scope, lastEventID: lastEventID, chunked: chunked,
+            writeHead: { outcome in
+                // HTTP/1.0 has no chunks: the body ends when the connection closes, so say so.
+                let response = router.value.eventStreamHead(head, outcome: outcome, chunked: chunked, closing: !chunked)
+                bound.value.write(router.value.wrapOutboundOut(.head(response)), promise: nil)
+            },
+            finished: { result in router.value.subscribed(bound.value, head, scope: scope, result: result) })
+    }
+
+    /// After the hub attached the connection (at once, or after reading its store): strip the
+    /// HTTP handlers, or answer the refusal.
+    private func subscribed(
+        _ context: ChannelHandlerContext, _ head: HTTPRequestHead, scope: SubscriptionScope,
+        result: Result<ResumeOutcome, SubscribeRefusal>
+    ) {
         switch result {
         case .success(let outcome):
             self.state = .streaming
@@ -34,6 +46,7 @@ extension RequestRouter {
             self.logSubscriber(context.channel, scope: scope, outcome: outcome)
             Self.removeHTTPHandlers(context)
         case .failure(let refusal):
+            self.state = .idle
             self.refuse(context, head, refusal, scope: scope)
         }
     }

@@ -28,6 +28,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         /// A response that closes the connection was sent; the rest of the input is ignored.
         case closing
         case streaming
+        /// An answer is being prepared off the event loop (a store read). A request that arrives
+        /// meanwhile is not answered: the connection closes after this answer, so the client
+        /// sends it again on a new one.
+        case answering(pipelined: Bool)
     }
     /// Shared with the extensions in `RequestRouter+*.swift`.
     var state = State.idle
@@ -41,6 +45,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
+            if case .answering = self.state { self.state = .answering(pipelined: true) }
             guard case .idle = self.state else { return }
             if let problem = Self.framingProblem(head) {
                 self.send(context, head, .badRequest, json: ErrorBody.badRequest(problem), close: true)
@@ -73,7 +78,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 self.state = .closing
                 context.close(promise: nil)
             }
-        case .closing, .streaming:
+        case .closing, .streaming, .answering:
             context.close(promise: nil)
         }
     }
@@ -155,6 +160,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
             }
+        case .pluginHistory(let name):
+            self.history(context, head, plugin: name, query: query)
         case .invalidName(let name):
             self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
         case .invalidNames(let asked):

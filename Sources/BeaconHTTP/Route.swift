@@ -8,6 +8,8 @@ enum Route: Equatable {
     case metrics
     case plugins
     case plugin(String)
+    /// `/plugins/NAME/history`.
+    case pluginHistory(String)
     case events(SubscriptionScope)
     /// `/plugins/X` or `/events/X` with a name that cannot be a plugin's (always a 404).
     case invalidName(String)
@@ -36,7 +38,9 @@ enum Route: Equatable {
                 self = asked.allSatisfy(Route.isPluginName) ? .events(.streams(asked)) : .invalidNames(asked)
             }
         default:
-            if let raw = Route.name(in: path, under: "/plugins/") {
+            if let raw = Route.name(in: path, under: "/plugins/"), raw.hasSuffix("/history") {
+                self = Route.checked(raw.dropLast("/history".count)) { .pluginHistory($0) }
+            } else if let raw = Route.name(in: path, under: "/plugins/") {
                 self = Route.checked(raw) { .plugin($0) }
             } else if let raw = Route.name(in: path, under: "/events/") {
                 self = Route.checked(raw) { .events(.stream($0)) }

@@ -1,3 +1,5 @@
+import Dispatch
+import EventStore
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -12,8 +14,11 @@ import Darwin
 /// Thread-safe. Named streams (one per plugin), their history and ids, subscribers, fan-out.
 ///
 /// Event ids come from one hub-wide counter starting at (Unix time in ms at creation) × 1000,
-/// so an id below ``idBase`` is from before a restart. Each event is encoded once, as an
-/// HTTP/1.1 chunk, and that one buffer is written to every subscriber.
+/// or above the highest id of its store if that is higher, so ids only grow across restarts.
+/// An id below ``idBase`` is from before a restart: without a store it cannot be resumed; with
+/// one, it can when the store holds it. Each event is encoded once, as an HTTP/1.1 chunk, and
+/// that one buffer is written to every subscriber; with a store, it is also handed to the
+/// store's batching writer (under the hub's lock, so in id order).
 public final class EventHub: Sendable {
     /// The configuration the hub was created with.
     public let configuration: EventHubConfiguration
@@ -23,6 +28,10 @@ public final class EventHub: Sendable {
     let retryFrame: SSEFrame
     let counters = HubCounters()
     let tickSchedule: TickSchedule
+    /// The durable store, if any.
+    let storage: HubStorage?
+    /// Where store reads run: never on an event loop.
+    let storeReads = DispatchQueue(label: "beacon-store-reader")
 
     /// Everything guarded by the hub's lock. Critical sections stay tiny: assign an id, append
     /// to history, queue the shared buffer for the interested loops.
@@ -31,36 +40,68 @@ public final class EventHub: Sendable {
         /// Counts everything fanned out (events and `done`s); see ``FramedEvent/sequence``.
         var sequence: UInt64 = 0
         var streams: [String: StreamRecord] = [:]
+        /// With a store: streams not added (yet, or any more) whose latest events are known,
+        /// restored from the store or kept from before their removal.
+        var dormant: [String: StreamRecord] = [:]
+        /// The highest id the store held at start (0 without a store): ids up to it can be resumed.
+        var restoredThrough: UInt64 = 0
         var fanouts: [LoopFanout] = []
         var isShutDown = false
     }
 
-    /// Creates an empty hub; event ids start at (Unix time in ms now) × 1000.
-    public convenience init(configuration: EventHubConfiguration) {
-        self.init(configuration: configuration, idBase: EventHub.unixMilliseconds() * 1000)
+    /// Creates an empty hub; event ids start at (Unix time in ms now) × 1000. With `storage`,
+    /// ids start above its highest stored id if that is higher, every event is written to it,
+    /// and each stream's latest stored event is served as its latest until it publishes again.
+    public convenience init(configuration: EventHubConfiguration, storage: HubStorage? = nil) {
+        let clock = EventHub.unixMilliseconds() * 1000
+        self.init(configuration: configuration, idBase: max(clock, (storage?.opening.highestId ?? 0) + 1), storage: storage)
     }
 
-    init(configuration: EventHubConfiguration, idBase: UInt64) {
+    init(configuration: EventHubConfiguration, idBase: UInt64, storage: HubStorage? = nil) {
         self.configuration = configuration
         self.idBase = idBase
-        self.registry = NIOLockedValueBox(Registry(nextId: idBase))
+        self.storage = storage
+        var registry = Registry(nextId: idBase)
+        if let opening = storage?.opening {
+            registry.restoredThrough = opening.highestId
+            for event in opening.latest {
+                var record = StreamRecord(name: event.stream, limit: configuration.historyLimit, olderThan: max(event.id, 1) - 1)
+                record.append(
+                    FramedEvent(id: event.id, sequence: 0, stream: event.stream, frame: EventHub.frame(event)),
+                    at: event.unixMilliseconds)
+                registry.dormant[event.stream] = record
+            }
+        }
+        self.registry = NIOLockedValueBox(registry)
         self.retryFrame = SSEFrame(sse: "retry: \(max(0, configuration.retryMilliseconds))\n\n")
         self.tickSchedule = TickSchedule(
             heartbeatSeconds: configuration.heartbeatSeconds, stallTimeoutSeconds: configuration.stallTimeout)
     }
 
-    private static func unixMilliseconds() -> UInt64 {
+    /// A stored event framed as it was sent.
+    static func frame(_ event: StoredEvent) -> SSEFrame {
+        var prepared = SSEEncoder.prepare(event: event.event, data: event.data)
+        return SSEEncoder.finish(&prepared, id: event.id)
+    }
+
+    static func unixMilliseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return UInt64(max(0, now.tv_sec)) * 1000 + UInt64(max(0, now.tv_nsec)) / 1_000_000
     }
 
     /// Adds a stream; idempotent. Subscribers of `/events` (all streams) include it from now on.
+    /// With a store, a stream it knows comes back with its latest event.
     public func addStream(_ name: String) {
         let limit = self.configuration.historyLimit
+        let stored = self.storage != nil
         self.registry.withLockedValue { registry in
-            if registry.streams[name] == nil {
-                registry.streams[name] = StreamRecord(name: name, limit: limit)
+            guard registry.streams[name] == nil else { return }
+            if let record = registry.dormant.removeValue(forKey: name) {
+                registry.streams[name] = record
+            } else {
+                // The store may hold events of this name from before: memory has none of them.
+                registry.streams[name] = StreamRecord(name: name, limit: limit, olderThan: stored ? registry.nextId - 1 : 0)
             }
         }
     }
@@ -72,6 +113,8 @@ public final class EventHub: Sendable {
     /// lines. Publishing on a stream that was never added (or was removed) does nothing.
     public func publish(stream: String, event: String, json: [UInt8]) {
         var prepared = SSEEncoder.prepare(event: event, data: json)
+        let time = Int64(EventHub.unixMilliseconds())
+        let writer = self.storage?.writer
         var wake: [LoopFanout] = []
         self.registry.withLockedValue { registry in
             guard !registry.isShutDown, let index = registry.streams.index(forKey: stream) else { return }
@@ -80,7 +123,8 @@ public final class EventHub: Sendable {
             registry.sequence += 1
             let item = FramedEvent(
                 id: id, sequence: registry.sequence, stream: stream, frame: SSEEncoder.finish(&prepared, id: id))
-            registry.streams.values[index].append(item)
+            registry.streams.values[index].append(item, at: time)
+            writer?.submit(StoredEvent(id: id, stream: stream, event: event, data: json, unixMilliseconds: time))
             for fanout in registry.fanouts where fanout.enqueue(.event(item), ifInterestedIn: stream) {
                 wake.append(fanout)
             }
@@ -93,8 +137,11 @@ public final class EventHub: Sendable {
     public func removeStream(_ name: String, reason: String) {
         let done = EventHub.doneFrame(stream: name, reason: reason)
         var wake: [LoopFanout] = []
+        let stored = self.storage != nil
         self.registry.withLockedValue { registry in
-            guard registry.streams.removeValue(forKey: name) != nil else { return }
+            guard let record = registry.streams.removeValue(forKey: name) else { return }
+            // Its stored events stay: if it comes back, it goes on from its latest.
+            if stored { registry.dormant[name] = record }
             registry.sequence += 1
             let item = FramedEvent(id: 0, sequence: registry.sequence, stream: name, frame: done)
             for fanout in registry.fanouts where fanout.enqueue(.done(item), ifInterestedIn: name) {

@@ -4,7 +4,8 @@ public enum ResumeOutcome: String, Sendable {
     case none
     /// Every stream's history covered the gap: exactly the missed events.
     case resumed
-    /// The id was too old, from before a restart, unknown or unparseable: latest events instead.
+    /// The id was too old (past memory's history, or the store's retention), unknown, lost in a
+    /// crash, or unparseable: latest events instead.
     case reset
 }
 
@@ -16,14 +17,16 @@ enum ResumePoint: Equatable {
     /// Unusable: every stream sends its latest.
     case invalid
 
-    /// `raw` is the header's (or query's) value; ids of this hub are `base...lastAssigned`.
-    init(_ raw: String?, base: UInt64, lastAssigned: UInt64?) {
+    /// `raw` is the header's (or query's) value; ids of this hub are `base...lastAssigned`, and
+    /// with a store, those up to `restoredThrough` (the highest it held at start) too. Ids in
+    /// between were never stored (lost in a crash): unusable.
+    init(_ raw: String?, base: UInt64, lastAssigned: UInt64?, restoredThrough: UInt64 = 0) {
         guard let raw, !raw.isEmpty else {
             self = .none
             return
         }
         guard raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let id = UInt64(raw),
-            let lastAssigned, id >= base, id <= lastAssigned
+            let lastAssigned, id >= base || id <= restoredThrough, id <= lastAssigned
         else {
             self = .invalid
             return

@@ -2,8 +2,9 @@ import Foundation
 import TOMLKit
 
 /// A config file such as `beacon.toml`: each `beacon serve` flag as a top-level key without its
-/// `--` (`port = 8080`, `cors-origin = ["*"]`). A relative `plugins` folder is taken relative to
-/// the file's own folder, so the file means the same thing from any working directory.
+/// `--` (`port = 8080`, `cors-origin = ["*"]`). A relative `plugins` folder (and a relative
+/// `sqlite:` store path) is taken relative to the file's own folder, so the file means the same
+/// thing from any working directory.
 enum ConfigFile {
     /// Reads and checks the file. Throws every problem found, not only the first.
     static func load(path: String) throws(ConfigFileError) -> SettingValues {
@@ -64,9 +65,12 @@ enum ConfigFile {
             }
             reading.values[key] = value
         }
-        if case .string(let folder)? = reading.values[.plugins], !folder.hasPrefix("/") {
-            let base = (path as NSString).deletingLastPathComponent
-            if !base.isEmpty { reading.values[.plugins] = .string((base as NSString).appendingPathComponent(folder)) }
+        let base = (path as NSString).deletingLastPathComponent
+        if case .string(let folder)? = reading.values[.plugins], !folder.hasPrefix("/"), !base.isEmpty {
+            reading.values[.plugins] = .string((base as NSString).appendingPathComponent(folder))
+        }
+        if case .string(let store)? = reading.values[.store], store.hasPrefix("sqlite:"), !store.hasPrefix("sqlite:/"), !base.isEmpty {
+            reading.values[.store] = .string("sqlite:" + (base as NSString).appendingPathComponent(String(store.dropFirst(7))))
         }
         return reading
     }

@@ -1,4 +1,5 @@
 import EventHub
+import EventStore
 import Metrics
 import Prometheus
 import Synchronization
@@ -14,12 +15,16 @@ final class MetricsPage: Sendable {
     private let conflated: Prometheus.Counter
     /// The hub's totals at the previous scrape, so the counters grow by the difference.
     private let previous = Mutex((stalled: 0, conflated: 0, delivered: [String: StreamDelivery]()))
+    /// The event store's writer, when there is a store (its write durations go to swift-metrics).
+    private let store: StoreWriter?
+    private let storeBefore = Mutex(StoreWriter.Counters())
 
     /// Makes the Prometheus registry the process's swift-metrics backend. Call once, at start.
-    init(hub: EventHub) {
+    init(hub: EventHub, store: StoreWriter? = nil) {
         registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         self.hub = hub
+        self.store = store
         subscribers = registry.makeGauge(descriptor: Self.name("subscribers", "", "Connected event-stream subscribers."))
         stalled = registry.makeCounter(descriptor: Self.name(
             "stalled_disconnects", "total", "Subscribers cut for not reading past --stall-timeout."))
@@ -46,7 +51,27 @@ final class MetricsPage: Sendable {
         for (plugin, count) in hub.subscribersPerStream {
             registry.makeGauge(descriptor: Self.pluginSubscribers, labels: [("plugin", plugin)]).set(Int64(count))
         }
+        if let store { renderStore(store) }
         return registry.emitToBuffer()
+    }
+
+    private func renderStore(_ writer: StoreWriter) {
+        let now = writer.statistics
+        let before = storeBefore.withLock { before in
+            defer { before = now }
+            return before
+        }
+        registry.makeGauge(descriptor: Self.name("store_queued_writes", "", "Events waiting to be written to the event store."))
+            .set(Int64(now.queued))
+        registry.makeGauge(descriptor: Self.name("store_size", "bytes", "Bytes the event store takes on disk."))
+            .set(Int64(writer.store.sizeInBytes()))
+        registry.makeCounter(descriptor: Self.name("store_write_errors", "total", "Failed event store writes (each is retried)."))
+            .increment(by: Int64(max(0, now.writeErrors - before.writeErrors)))
+        registry.makeCounter(descriptor: Self.name("store_retention_deleted_rows", "total", "Events deleted from the store by --retention."))
+            .increment(by: Int64(max(0, now.deletedRows - before.deletedRows)))
+        registry.makeCounter(descriptor: Self.name(
+            "store_dropped_events", "total", "Events dropped unwritten after the store failed for too long."))
+            .increment(by: Int64(max(0, now.droppedEvents - before.droppedEvents)))
     }
 
     private static var eventsSent: MetricNameDescriptor { name("events_sent", "total", "Events written to subscribers, per plugin.") }

@@ -7,7 +7,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the plugins and serve their results (the default command).",
         discussion: """
             Endpoints: GET /events/NAME (one plugin's stream), GET /events (every plugin; \
-            ?plugin=a&plugin=b for some), GET /plugins, GET /plugins/NAME, GET /healthz, GET / (dashboard). \
+            ?plugin=a&plugin=b for some), GET /plugins, GET /plugins/NAME, GET /plugins/NAME/history, \
+            GET /healthz, GET / (dashboard). \
             Signals: SIGHUP reloads the plugins folder and the config file (only the log level \
             changes live; the log warns about other settings that need a restart); \
             SIGTERM and SIGINT stop gracefully. \
@@ -42,7 +43,8 @@ struct Serve: AsyncParsableCommand {
     var maxConcurrentChecks: Int?
 
     @Option(help: ArgumentHelp(
-        "Events kept per plugin for clients that resume with Last-Event-ID (default: \(SettingKey.history.defaultValue)).",
+        "Events kept in memory per plugin for clients that resume with Last-Event-ID; older ones come from the store "
+            + "(default: \(SettingKey.history.defaultValue)).",
         valueName: "n"))
     var history: Int?
 
@@ -105,6 +107,16 @@ struct Serve: AsyncParsableCommand {
         valueName: "file"))
     var tokenFile: String?
 
+    @Option(help: ArgumentHelp(
+        "Where events are kept: memory, or sqlite:PATH for a SQLite file that keeps them across restarts "
+            + "(default: memory).", valueName: "url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp(
+        "How long the store keeps events, e.g. 7d, 36h, 90m (default: \(SettingKey.retention.defaultValue)).",
+        valueName: "duration"))
+    var retention: String?
+
     @OptionGroup var limits: PluginLimitOptions
 
     /// The settings given on the command line.
@@ -127,6 +139,8 @@ struct Serve: AsyncParsableCommand {
         values[.maxConnectionsPerIP] = maxConnectionsPerIp.map(SettingValue.integer)
         values[.headerTimeout] = headerTimeout.map(SettingValue.number)
         values[.tokenFile] = tokenFile.map(SettingValue.string)
+        values[.store] = store.map(SettingValue.string)
+        values[.retention] = retention.map(SettingValue.string)
         return values
     }
 
@@ -136,6 +150,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGHUP, SIG_IGN)  // until the reload handler is installed
+        signal(SIGXFSZ, SIG_IGN)  // past a file-size limit a write fails (and the store says so) instead of killing Beacon
         if checkConfig {
             let reading = config.map { ConfigFile.read(path: $0) }
             throw ExitCode(ConfigCheck(configPath: config, reading: reading, commandLine: commandLineValues).run())

@@ -20,8 +20,15 @@ struct ServeRun {
         let logger = Logger(label: "beacon")
         if let configPath { logger.info("config file: \(configPath)") }
 
-        let hub = EventHub(configuration: settings.hubConfiguration)
-        let metrics = MetricsPage(hub: hub)
+        let storage: HubStorage?
+        do {
+            storage = try StoreSetup.open(settings.store, retentionSeconds: settings.retentionSeconds, logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+        let hub = EventHub(configuration: settings.hubConfiguration, storage: storage)
+        let metrics = MetricsPage(hub: hub, store: storage?.writer)
         let pluginHost = PluginHost(configuration: settings.hostConfiguration, sink: HubSink(hub: hub), logger: logger)
 
         let summary: ReloadSummary
@@ -72,6 +79,10 @@ struct ServeRun {
         }
         hub.shutdown(reason: "shutdown")
         try await server.shutdown()
+        if let writer = storage?.writer {
+            let unwritten = writer.close(timeout: settings.shutdownTimeout)
+            if unwritten > 0 { logger.error("\(unwritten) events could not be written to the event store before exiting") }
+        }
         logger.info("stopped")
     }
 }

@@ -1,5 +1,6 @@
 import BeaconHTTP
 import EventHub
+import EventStore
 import Logging
 import PluginAPI
 import PluginHost
@@ -63,6 +64,11 @@ struct ServeSettings: Equatable, Sendable {
             historyLimit: integer(.history), retryMilliseconds: integer(.retryMs), heartbeatSeconds: number(.heartbeat),
             stallTimeout: number(.stallTimeout))
     }
+
+    /// Where events are kept (checked when the value came in).
+    var store: StoreLocation { (try? StoreLocation.parse(string(.store)).get()) ?? .memory }
+    /// How long the store keeps events, in seconds.
+    var retentionSeconds: Double { RetentionDuration.seconds(string(.retention)) ?? 7 * 86_400 }
 
     /// The token file, or nil when bearer tokens are off.
     var tokenFile: String? { string(.tokenFile).isEmpty ? nil : string(.tokenFile) }

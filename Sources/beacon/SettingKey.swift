@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventStore
 import Logging
 import PluginHost
 
@@ -25,6 +26,8 @@ enum SettingKey: String, CaseIterable, Sendable {
     case maxConnectionsPerIP = "max-connections-per-ip"
     case headerTimeout = "header-timeout"
     case tokenFile = "token-file"
+    case store
+    case retention
 
     /// The shape a value must have.
     enum Kind: Sendable {
@@ -46,7 +49,7 @@ enum SettingKey: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .plugins, .host, .tokenFile: .string
+        case .plugins, .host, .tokenFile, .store, .retention: .string
         case .port, .maxConcurrentChecks, .history, .retryMs, .pluginMemory, .maxEventBytes, .clientBuffer,
              .maxConnections, .maxConnectionsPerIP: .integer
         case .heartbeat, .shutdownTimeout, .loadTimeout, .stallTimeout, .headerTimeout: .number
@@ -79,6 +82,8 @@ enum SettingKey: String, CaseIterable, Sendable {
         case .maxConnectionsPerIP: .integer(0)
         case .headerTimeout: .number(10)
         case .tokenFile: .string("")
+        case .store: .string("memory")
+        case .retention: .string("7d")
         }
     }
 
@@ -107,6 +112,10 @@ enum SettingKey: String, CaseIterable, Sendable {
             seconds > 0 && seconds.isFinite ? nil : "must be more than 0 seconds"
         case (.plugins, .string(let text)), (.host, .string(let text)):
             text.isEmpty ? "must not be empty" : nil
+        case (.store, .string(let text)):
+            StoreLocation.parse(text).failure.map(\.description)
+        case (.retention, .string(let text)):
+            RetentionDuration.seconds(text) == nil ? "\"\(text)\" is not \(RetentionDuration.acceptedForms)" : nil
         case (_, .string(let word)):
             if case .word(let words) = kind, !words.contains(word) { "must be \(kind.expected)" } else { nil }
         default:
@@ -126,5 +135,13 @@ extension SettingKey {
                 throw ValidationError("\(key.flag) \(problem)")
             }
         }
+    }
+}
+
+extension Result {
+    /// The error, or nil on success.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

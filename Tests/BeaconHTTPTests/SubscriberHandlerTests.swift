@@ -12,7 +12,10 @@ struct SubscriberHandlerTests {
         let channel = loop.map { EmbeddedChannel(loop: $0) } ?? EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         var heads: [ResumeOutcome] = []
-        let result = hub.subscribe(channel: channel, scope: scope, lastEventID: nil, chunked: true) { heads.append($0) }
+        var result: Result<ResumeOutcome, SubscribeRefusal>?
+        hub.subscribe(
+            channel: channel, scope: scope, lastEventID: nil, chunked: true, writeHead: { heads.append($0) },
+            finished: { result = $0 })
         #expect(result == .success(.none))
         #expect(heads == [.none])
         return channel
@@ -186,12 +189,16 @@ struct SubscriberHandlerTests {
         let channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         var wroteHead = false
-        let unknown = hub.subscribe(channel: channel, scope: .streams(["a", "x", "y"]), lastEventID: nil, chunked: true) {
-            _ in wroteHead = true
-        }
+        var unknown: Result<ResumeOutcome, SubscribeRefusal>?
+        hub.subscribe(
+            channel: channel, scope: .streams(["a", "x", "y"]), lastEventID: nil, chunked: true,
+            writeHead: { _ in wroteHead = true }, finished: { unknown = $0 })
         #expect(unknown == .failure(.unknownStreams(["x", "y"])))
         hub.shutdown(reason: "bye")
-        let late = hub.subscribe(channel: channel, scope: .all, lastEventID: nil, chunked: true) { _ in wroteHead = true }
+        var late: Result<ResumeOutcome, SubscribeRefusal>?
+        hub.subscribe(
+            channel: channel, scope: .all, lastEventID: nil, chunked: true, writeHead: { _ in wroteHead = true },
+            finished: { late = $0 })
         #expect(late == .failure(.shuttingDown))
         #expect(!wroteHead)
         #expect(hub.subscriberCount == 0)

@@ -14,8 +14,10 @@ struct ResumePlanTests {
     }
 
     private func plan(_ hub: EventHub, _ scope: SubscriptionScope, _ lastEventID: String?) -> (ResumeOutcome, [UInt64])? {
-        let result = hub.registry.withLockedValue { $0.plan(scope: scope, lastEventID: lastEventID, base: hub.idBase) }
-        guard case .success(let plan) = result else { return nil }
+        let result = hub.registry.withLockedValue {
+            $0.plan(scope: scope, lastEventID: lastEventID, base: hub.idBase, missingThrough: nil)
+        }
+        guard case .success(.ready(let plan)) = result else { return nil }
         return (plan.outcome, plan.events.map(\.id))
     }
 
@@ -79,7 +81,7 @@ struct ResumePlanTests {
 
     @Test func unknownNamesAreRefused() {
         let hub = self.hub()
-        let result = hub.registry.withLockedValue { $0.plan(scope: .streams(["a", "x", "x"]), lastEventID: nil, base: 1000) }
+        let result = hub.registry.withLockedValue { $0.plan(scope: .streams(["a", "x", "x"]), lastEventID: nil, base: 1000, missingThrough: nil) }
         guard case .failure(let refusal) = result else {
             Issue.record("expected a refusal")
             return

@@ -1,0 +1,39 @@
+import GRDB
+
+/// The store's schema, one migration per version. A store written by an older Beacon is
+/// migrated on open; one that has migrations this Beacon does not know is refused.
+enum StoreSchema {
+    /// `PRAGMA application_id` of a Beacon store ("BcnS"), so that another program's SQLite file
+    /// is recognised as such.
+    static let applicationId: Int32 = 0x4263_6E53
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationId)")
+            try db.execute(sql: """
+                CREATE TABLE stream (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE
+                );
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,      -- the hub-wide event id; ids only grow
+                    stream_id INTEGER NOT NULL,  -- stream.id
+                    name TEXT,                   -- the event name; NULL when it is the stream's name
+                    data TEXT NOT NULL,          -- the data: line, JSON
+                    time INTEGER NOT NULL,       -- Unix milliseconds when published
+                    status TEXT                  -- the result's level, NULL when none
+                );
+                CREATE INDEX event_by_stream ON event(stream_id, id);
+                CREATE TABLE store_state (
+                    key TEXT PRIMARY KEY,
+                    value INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// The migrations this Beacon knows, for messages.
+    static var knownVersions: [String] { migrator.migrations }
+}
