@@ -7,7 +7,7 @@ import signal
 import sys
 import tempfile
 
-from . import fanout, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak
+from . import fanout, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
 from .options import out_of_range
 from .repo import RunError, SetupError
 
@@ -18,6 +18,7 @@ TOOLS = {
     "reconnect-storm": reconnect_storm,
     "slow-clients": slow_clients,
     "reload-storm": reload_storm,
+    "store": store,
 }
 
 

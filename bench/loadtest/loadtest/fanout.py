@@ -54,6 +54,9 @@ def add_arguments(parser):
                         help="run beacon without the allocator settings it is deployed with (GLIBC_TUNABLES)")
     parser.add_argument("--idle", action="store_true",
                         help="Beacon only: one event at the start, then none (memory of idle subscribers)")
+    parser.add_argument("--beacon-store", default="memory",
+                        help="beacon's --store: memory (the default), or sqlite to keep events in a SQLite file in the "
+                             "run's temporary folder")
     parser.add_argument("--results", default=str(ROOT / "bench" / "results" / "runs.jsonl"),
                         help="file the raw JSON lines are appended to (default bench/results/runs.jsonl)")
 
@@ -148,8 +151,9 @@ def start_target(name, args, binaries, work, publish_seconds):
         os.makedirs(plugins)
         schedule = IDLE_SCHEDULE if args.idle else f"{1 / args.rate:.6f}"
         Path(plugins, "now.lua").write_text(now_plugin(schedule))
+        store = f"sqlite:{work}/beacon.db" if args.beacon_store == "sqlite" else args.beacon_store
         beacon = BeaconServer(binaries["beacon"], plugins, os.path.join(work, "beacon.log"),
-                              extra=["--max-connections", "0"], cpu=server_cpu,
+                              extra=["--max-connections", "0", "--store", store], cpu=server_cpu,
                               environment=beacon_environment(args.untuned))
         return Target(beacon.url("/events/now"), [beacon.pid], [], beacon)
     port = free_port()

@@ -16,7 +16,8 @@ temporary folder, starts `beacon serve` on them with the allocator settings it i
 With --beside OTHER_BINARY both binaries run at once, each on its own copy of the plugins, and it
 prints both processes' CPU over the same windows (no reloads): on a machine whose figures drift
 between windows, that compares two builds to within about 3%. --beside-untuned runs the second
-without the allocator settings. Exit status: 0 when all was measured, 1 when beacon failed.
+without the allocator settings; --beside-store sqlite keeps the second's events in a SQLite file
+(what the store costs, beside a server without one). Exit status: 0 when all was measured, 1 when beacon failed.
 """
 
 import asyncio
@@ -57,6 +58,8 @@ def add_arguments(parser):
                         help="run another beacon binary at the same time on its own copy of the plugins")
     parser.add_argument("--beside-untuned", action="store_true",
                         help="with --beside: run the other binary without the allocator settings")
+    parser.add_argument("--beside-store", choices=["memory", "sqlite"], default="memory",
+                        help="with --beside: the other binary's --store (sqlite: a SQLite file in the temporary folder)")
     parser.add_argument("--untuned", action="store_true",
                         help="run beacon without the allocator settings it is deployed with (GLIBC_TUNABLES)")
 
@@ -68,6 +71,8 @@ def check(args):
     args.interval = float(found.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[found.group(2)]
     if args.beside_untuned and not args.beside:
         return "--beside-untuned needs --beside BINARY (the same binary is fine)"
+    if args.beside_store != "memory" and not args.beside:
+        return "--beside-store needs --beside BINARY (the same binary is fine)"
     return None
 
 
@@ -212,7 +217,10 @@ def compare_beside(args, binaries, work, environments):
         for label, path, environment in zip("AB", binaries, environments):
             folder = os.path.join(work, f"plugins-{label}")
             write_plugins(folder, args.plugins, args.schedule)
-            servers.append(BeaconServer(path, folder, os.path.join(work, f"beacon-{label}.log"), args.extra,
+            extra = list(args.extra)
+            if label == "B" and args.beside_store == "sqlite":
+                extra += ["--store", f"sqlite:{work}/beacon-B.db"]
+            servers.append(BeaconServer(path, folder, os.path.join(work, f"beacon-{label}.log"), extra,
                                         environment=environment))
         for server in servers:
             measure_start(server, args.plugins)
@@ -230,7 +238,8 @@ def compare_beside(args, binaries, work, environments):
     print(f"\n{args.plugins} plugins every {args.schedule}, side by side; {args.windows} windows of "
           f"{args.seconds:g} s after {args.warmup:g} s")
     for label, path, environment, values in zip("AB", binaries, environments, shares):
-        print(f"{label}: {path} (GLIBC_TUNABLES={environment.get('GLIBC_TUNABLES') or '(unset)'}): mean "
+        store = args.beside_store if label == "B" else "memory"
+        print(f"{label}: {path} --store {store} (GLIBC_TUNABLES={environment.get('GLIBC_TUNABLES') or '(unset)'}): mean "
               f"{statistics.mean(values):.1f}% of one core; windows " + " ".join(f"{v:.1f}" for v in values))
     print(f"B / A: {statistics.mean(shares[1]) / statistics.mean(shares[0]):.3f} "
           f"(two copies of one build differ by about 3% on a quiet machine)")

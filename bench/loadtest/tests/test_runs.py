@@ -2,6 +2,7 @@
 They check function (everyone connected, events arrived in order, the verdict), never timing."""
 
 import json
+import re
 
 
 def passed(done):
@@ -75,3 +76,19 @@ def test_reload_storm(run_tool):
     out = passed(run_tool("reload-storm", "--clients", "20", "--signals", "10", "--over", "0.5", "--rounds", "1"))
     assert "clients: 20/20 connected, 20 open at the end, 0 closed by the server" in out
     assert "final state: plugins ['p0', 'p1', 'p2', 'p3', 'p4'], p3 runs version 'final'" in out
+
+
+def test_store_restart_resumes_and_retention(run_tool):
+    out = passed(run_tool("store", "--plugins", "5", "--days", "0.02", "--every", "1", "--replay", "50", "--runs", "1",
+                          "--trim", "1", "--retention-pass", "20", timeout=180))
+    assert "store: 8,640 events (5 plugins x 1,728)" in out
+    assert "a subscriber of /events had all 5 latest results" in out
+    assert "resume of 50 stored events on /events:" in out and "resume of 50 stored events on /events/p0000:" in out
+    deleted = re.search(r"retention 1668s: ([\d,]+) rows deleted", out)
+    assert deleted and int(deleted.group(1).replace(",", "")) >= 300  # the oldest minute, and what aged meanwhile
+
+
+def test_plugin_scale_beside_a_store(run_tool, binaries):
+    out = passed(run_tool("plugin-scale", "--plugins", "10", "--seconds", "1", "--windows", "1", "--warmup", "0",
+                          "--beside", binaries["BEACON_BIN"], "--beside-store", "sqlite"))
+    assert "A: " in out and "--store memory" in out and "B: " in out and "--store sqlite" in out
