@@ -65,7 +65,11 @@ let package = Package(
         // The event store in one SQLite file (GRDB, WAL mode, a versioned schema).
         .target(
             name: "SQLiteEventStore",
-            dependencies: ["EventStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "EventStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // Subscribers, history, SSE framing, fan-out. No Lua, no database.
@@ -146,7 +150,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SQLiteEventStoreTests",
-            dependencies: ["SQLiteEventStore", "EventStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "SQLiteEventStore", "EventStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "PluginHostTests",

@@ -106,7 +106,7 @@ public final class StoreWriter: Sendable {
         let arm = self.submitted.withLock { submitted -> Double? in
             guard !submitted.closed else { return nil }
             submitted.events.append(event)
-            submitted.bytes += event.data.count + event.stream.utf8.count + event.event.utf8.count + 48
+            submitted.bytes += Self.weight(event)
             guard !submitted.armed else { return nil }
             submitted.armed = true
             return submitted.failing ? Self.retryDelay : Self.batchDelay
@@ -172,9 +172,14 @@ public final class StoreWriter: Sendable {
 
     private func keepUnwritten(_ events: [StoredEvent]) {
         self.unwritten.withLock { unwritten in
-            unwritten.bytes = events.isEmpty ? 0 : events.reduce(0) { $0 + $1.data.count + $1.stream.utf8.count + 48 }
+            unwritten.bytes = events.reduce(0) { $0 + Self.weight($1) }
             unwritten.events = events
         }
+    }
+
+    /// About what an event held for writing takes in memory.
+    private static func weight(_ event: StoredEvent) -> Int {
+        event.data.count + event.stream.utf8.count + event.event.utf8.count + 64
     }
 
     /// Past ``maxQueuedBytes``, drops the oldest unwritten events and remembers up to which id.
@@ -184,7 +189,7 @@ public final class StoreWriter: Sendable {
         var bytes = unwritten.bytes
         while bytes > Self.maxQueuedBytes * 3 / 4, dropped < unwritten.events.count {
             let event = unwritten.events[dropped]
-            bytes -= event.data.count + event.stream.utf8.count + 48
+            bytes -= Self.weight(event)
             dropped += 1
         }
         guard dropped > 0 else { return }

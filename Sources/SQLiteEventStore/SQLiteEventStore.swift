@@ -1,20 +1,38 @@
 public import EventStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The event store in one SQLite file (GRDB), in WAL mode so that reads (resumes, history
 /// queries) never wait for the writer. The schema is versioned and migrated on open.
 ///
-/// Tables: `stream` (one row per stream name ever seen) and `event` (one row per event, its id
-/// the hub-wide event id, so rows are appended in id order), with an index on (stream, id) for a
-/// stream's latest events and its history; `store_state` keeps what retention deleted.
+/// Tables: `stream` (one row per stream name ever seen); `event` (one row per event, its id the
+/// hub-wide event id, so rows are appended in id order and a commit writes only the last few
+/// pages); `stream_event`, the (stream, id) index behind a stream's latest events and history,
+/// which the writer extends in batches of up to ``indexBatch`` events (or every
+/// ``indexInterval`` seconds) because an index row per event would dirty one index page per
+/// stream in every commit; and `store_state`, with `indexed_through` (the highest id in
+/// `stream_event`: later events are found by scanning `event` from there) and `deleted_through`
+/// (the highest id retention deleted).
 public final class SQLiteEventStore: EventStore {
     /// The file.
     public let path: String
     private let pool: DatabasePool
-    /// Stream name → row id of `stream`; only the writer adds to it.
-    private let streamIds: Mutex<[String: Int64]>
+    /// Stream name → row id of `stream`, and how far `stream_event` reaches; only the writer
+    /// changes them.
+    private let writer: Mutex<WriterState>
+    /// Un-indexed events past which the writer extends `stream_event`.
+    static let indexBatch = 50_000
+    /// Seconds after which it extends it anyway, when there are un-indexed events.
+    static let indexInterval = 10.0
+
+    private struct WriterState {
+        var streamIds: [String: Int64]
+        var indexedThrough: Int64
+        var unindexed: Int
+        var indexedAt: Double
+    }
 
     /// Opens (creating when missing) the store at `path` and migrates its schema. Throws a
     /// ``StoreError`` naming the file and what to do when the file cannot be created or
@@ -32,7 +50,7 @@ public final class SQLiteEventStore: EventStore {
         configuration.prepareDatabase { db in
             // WAL with synchronous=NORMAL: a commit survives a crash of the process; a power
             // failure may lose the last commits, never the file.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -8192")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -43,10 +61,15 @@ public final class SQLiteEventStore: EventStore {
                     sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('opened_at', ?)",
                     arguments: [StoreWriter.unixMilliseconds()])
             }
-            let names = try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, name FROM stream").map { (String.fromDatabaseValue($0[1]) ?? "", $0[0] as Int64) }
+            let state = try pool.read { db in
+                let names = try Row.fetchAll(db, sql: "SELECT id, name FROM stream").map { (String.fromDatabaseValue($0[1]) ?? "", $0[0] as Int64) }
+                let indexed = try Self.state(db, "indexed_through")
+                let unindexed = try Int.fetchOne(db, sql: "SELECT count(*) FROM event WHERE id > ?", arguments: [indexed]) ?? 0
+                return WriterState(
+                    streamIds: Dictionary(names, uniquingKeysWith: { first, _ in first }), indexedThrough: indexed,
+                    unindexed: unindexed, indexedAt: ProcessInfo.processInfo.systemUptime)
             }
-            streamIds = Mutex(Dictionary(names, uniquingKeysWith: { first, _ in first }))
+            writer = Mutex(state)
         } catch {
             throw file.problem(error, opening: true)
         }
@@ -56,13 +79,22 @@ public final class SQLiteEventStore: EventStore {
         do {
             return try pool.read { db in
                 let highest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event") ?? 0
-                let deleted = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'deleted_through'") ?? 0
-                let latest = try Row.fetchAll(db, sql: """
-                    SELECT e.id, s.name, e.name, e.data, e.time, e.status
-                    FROM stream s JOIN event e ON e.id = (SELECT max(id) FROM event WHERE stream_id = s.id)
-                    ORDER BY e.id
-                    """).map(Self.event)
-                return StoreOpening(highestId: UInt64(max(0, highest)), latest: latest, deletedThrough: UInt64(max(0, deleted)))
+                let indexed = try Self.state(db, "indexed_through")
+                // Each stream's newest id: from the index, or among the events after it.
+                var newest: [Int64: Int64] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT s.id, (SELECT max(id) FROM stream_event WHERE stream_id = s.id) FROM stream s
+                    UNION ALL SELECT stream_id, max(id) FROM event WHERE id > ? GROUP BY stream_id
+                    """, arguments: [indexed])
+                {
+                    let stream: Int64 = row[0]
+                    if let id = row[1] as Int64? { newest[stream] = max(newest[stream] ?? id, id) }
+                }
+                let list = newest.values.map(String.init).joined(separator: ",")
+                let latest = try Row.fetchAll(db, sql: "\(Self.select) WHERE e.id IN (\(list)) ORDER BY e.id").map(Self.event)
+                return StoreOpening(
+                    highestId: UInt64(max(0, highest)), latest: latest,
+                    deletedThrough: UInt64(max(0, try Self.state(db, "deleted_through"))))
             }
         } catch {
             throw StoreFile(path: path).problem(error, opening: true)
@@ -70,54 +102,60 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func append(_ events: [StoredEvent]) throws(StoreError) {
-        guard !events.isEmpty else { return }
+        guard let last = events.last else { return }
+        var state = writer.withLock { $0 }
         do {
             try pool.write { db in
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO event(id, stream_id, name, data, time, status) VALUES (?, ?, ?, ?, ?, ?)")
-                var known = streamIds.withLock { $0 }
-                var added: [String: Int64] = [:]
                 for event in events {
-                    var streamId = known[event.stream]
+                    var streamId = state.streamIds[event.stream]
                     if streamId == nil {
                         try db.execute(sql: "INSERT OR IGNORE INTO stream(name) VALUES (?)", arguments: [event.stream])
                         streamId = try Int64.fetchOne(db, sql: "SELECT id FROM stream WHERE name = ?", arguments: [event.stream])
-                        known[event.stream] = streamId
-                        added[event.stream] = streamId
+                        state.streamIds[event.stream] = streamId
                     }
-                    // The event name is left out (NULL) when it is the stream's: most events.
-                    let name: String? = event.event == event.stream ? nil : event.event
-                    try insert.execute(arguments: [
-                        Int64(bitPattern: event.id), streamId, name, String(decoding: event.data, as: UTF8.self),
-                        event.unixMilliseconds, event.status,
-                    ])
+                    try Self.insert(event, streamId: streamId ?? 0, with: insert.sqliteStatement, in: db)
                 }
-                if !added.isEmpty {
-                    // Published only once the transaction commits (a failed one rolls back its streams).
-                    let committed = added
-                    db.afterNextTransaction { _ in self.streamIds.withLock { $0.merge(committed) { first, _ in first } } }
+                state.unindexed += events.count
+                let now = ProcessInfo.processInfo.systemUptime
+                if state.unindexed >= Self.indexBatch || now - state.indexedAt >= Self.indexInterval {
+                    let through = Int64(bitPattern: last.id)
+                    try db.execute(sql: """
+                        INSERT INTO stream_event SELECT stream_id, id FROM event WHERE id > ? AND id <= ? ORDER BY stream_id, id;
+                        INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', ?);
+                        """, arguments: [state.indexedThrough, through, through])
+                    state.indexedThrough = through
+                    state.unindexed = 0
+                    state.indexedAt = now
                 }
             }
         } catch {
             throw StoreFile(path: path).problem(error, opening: false)
         }
+        // Kept only once committed: a failed transaction leaves the state as it was.
+        writer.withLock { $0 = state }
     }
 
     public func events(after id: UInt64, streams: [String]?, limit: Int) throws(StoreError) -> StoreRead {
         do {
             return try pool.read { db in
                 let highest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event") ?? 0
-                let select = "SELECT e.id, s.name, e.name, e.data, e.time, e.status FROM event e JOIN stream s ON s.id = e.stream_id"
+                let after = Int64(clamping: id)
                 let rows: [Row]
                 if let streams {
                     let ids = try streams.compactMap { try Int64.fetchOne(db, sql: "SELECT id FROM stream WHERE name = ?", arguments: [$0]) }
                     guard !ids.isEmpty else { return StoreRead(events: [], highestStored: UInt64(max(0, highest))) }
                     let list = ids.map(String.init).joined(separator: ",")
-                    rows = try Row.fetchAll(
-                        db, sql: "\(select) WHERE e.stream_id IN (\(list)) AND e.id > ? ORDER BY e.id LIMIT ?",
-                        arguments: [Int64(clamping: id), limit])
+                    let indexed = try Self.state(db, "indexed_through")
+                    rows = try Row.fetchAll(db, sql: """
+                        \(Self.select) WHERE e.id IN (
+                            SELECT id FROM (SELECT id FROM stream_event WHERE stream_id IN (\(list)) AND id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3)
+                            UNION ALL SELECT id FROM (SELECT id FROM event WHERE id > max(?1, ?2) AND stream_id IN (\(list)) ORDER BY id LIMIT ?3))
+                        ORDER BY e.id LIMIT ?3
+                        """, arguments: [after, indexed, limit])
                 } else {
-                    rows = try Row.fetchAll(db, sql: "\(select) WHERE e.id > ? ORDER BY e.id LIMIT ?", arguments: [Int64(clamping: id), limit])
+                    rows = try Row.fetchAll(db, sql: "\(Self.select) WHERE e.id > ? ORDER BY e.id LIMIT ?", arguments: [after, limit])
                 }
                 return StoreRead(events: rows.map(Self.event), highestStored: UInt64(max(0, highest)))
             }
@@ -132,10 +170,17 @@ public final class SQLiteEventStore: EventStore {
                 guard let streamId = try Int64.fetchOne(db, sql: "SELECT id FROM stream WHERE name = ?", arguments: [stream]) else {
                     return []
                 }
+                let indexed = try Self.state(db, "indexed_through")
+                // Ids grow with time: the range's ids lie between the first at or after each end.
+                let low = range.lowerBound == .min ? 0 : try Self.firstId(db, atOrAfter: range.lowerBound)
+                let high = range.upperBound == .max ? Int64.max : try Self.firstId(db, atOrAfter: range.upperBound + 1) - 1
+                guard low <= high else { return [] }
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT e.id, ?, e.name, e.data, e.time, e.status FROM event e
-                    WHERE e.stream_id = ? AND e.time BETWEEN ? AND ? ORDER BY e.id DESC LIMIT ?
-                    """, arguments: [stream, streamId, range.lowerBound, range.upperBound, limit])
+                    \(Self.select) WHERE e.id IN (
+                        SELECT id FROM (SELECT id FROM stream_event WHERE stream_id = ?1 AND id BETWEEN ?2 AND min(?3, ?4) ORDER BY id DESC LIMIT ?5)
+                        UNION ALL SELECT id FROM (SELECT id FROM event WHERE id > max(?4, ?2 - 1) AND id <= ?3 AND stream_id = ?1 ORDER BY id DESC LIMIT ?5))
+                    AND e.time BETWEEN ?6 AND ?7 ORDER BY e.id DESC LIMIT ?5
+                    """, arguments: [streamId, low, high, indexed, limit, range.lowerBound, range.upperBound])
                 return rows.reversed().map(Self.event)
             }
         } catch {
@@ -146,7 +191,7 @@ public final class SQLiteEventStore: EventStore {
     public func deleteEvents(before unixMilliseconds: Int64, limit: Int) throws(StoreError) -> RetentionPass {
         do {
             return try pool.write { db in
-                let previous = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'deleted_through'") ?? 0
+                let previous = try Self.state(db, "deleted_through")
                 // Ids grow with time, so the old events are the oldest ids: look at the next
                 // `limit` of them and delete up to the first one that is recent enough.
                 guard let last = try Int64.fetchOne(
@@ -157,12 +202,12 @@ public final class SQLiteEventStore: EventStore {
                 let through = firstKept.map { $0 - 1 } ?? last
                 try db.execute(sql: "DELETE FROM event WHERE id <= ?", arguments: [through])
                 let deleted = db.changesCount
-                let deletedThrough = max(previous, deleted > 0 ? through : previous)
-                if deletedThrough != previous {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('deleted_through', ?)", arguments: [deletedThrough])
-                }
-                return RetentionPass(deleted: deleted, deletedThrough: UInt64(max(0, deletedThrough)))
+                guard deleted > 0 else { return RetentionPass(deleted: 0, deletedThrough: UInt64(max(0, previous))) }
+                try db.execute(sql: "DELETE FROM stream_event WHERE stream_id IN (SELECT id FROM stream) AND id <= ?", arguments: [through])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('deleted_through', ?)",
+                    arguments: [max(through, previous)])
+                return RetentionPass(deleted: deleted, deletedThrough: UInt64(max(0, max(through, previous))))
             }
         } catch {
             throw StoreFile(path: path).problem(error, opening: false)
@@ -174,6 +219,65 @@ public final class SQLiteEventStore: EventStore {
             var info = stat()
             return total + (stat(file, &info) == 0 ? Int(info.st_size) : 0)
         }
+    }
+
+    /// Runs the prepared insert for one event, binding its values through SQLite's C API: this is
+    /// the writer's inner loop, and GRDB's argument values cost more than SQLite's insert itself.
+    /// The event name is left out (NULL) when it is the stream's: most events.
+    private static func insert(_ event: StoredEvent, streamId: Int64, with statement: OpaquePointer, in db: Database) throws {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        sqlite3_bind_int64(statement, 1, Int64(bitPattern: event.id))
+        sqlite3_bind_int64(statement, 2, streamId)
+        if event.event == event.stream {
+            sqlite3_bind_null(statement, 3)
+        } else {
+            sqlite3_bind_text(statement, 3, event.event, -1, transient)
+        }
+        sqlite3_bind_int64(statement, 5, event.unixMilliseconds)
+        if let status = event.status {
+            sqlite3_bind_text(statement, 6, status, -1, transient)
+        } else {
+            sqlite3_bind_null(statement, 6)
+        }
+        let code = event.data.withUnsafeBufferPointer { data -> Int32 in
+            // Bound without a copy: the bytes outlive the step that reads them.
+            if let base = data.baseAddress {
+                sqlite3_bind_text(statement, 4, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(data.count), nil)
+            } else {
+                sqlite3_bind_text(statement, 4, "", 0, transient)
+            }
+            defer { sqlite3_reset(statement) }
+            return sqlite3_step(statement)
+        }
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    /// The columns ``event(_:)`` reads, from `event e`.
+    private static let select =
+        "SELECT e.id, s.name, e.name, e.data, e.time, e.status FROM event e JOIN stream s ON s.id = e.stream_id"
+
+    /// A number kept in `store_state`; 0 when unset.
+    private static func state(_ db: Database, _ key: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = ?", arguments: [key]) ?? 0
+    }
+
+    /// The id of the first event (by id) published at or after `time`, or one past the highest id
+    /// when there is none; a binary search over ids, which grow with time.
+    private static func firstId(_ db: Database, atOrAfter time: Int64) throws -> Int64 {
+        let probe = try db.cachedStatement(sql: "SELECT id, time FROM event WHERE id >= ? ORDER BY id LIMIT 1")
+        guard var low = try Int64.fetchOne(db, sql: "SELECT min(id) FROM event"),
+            var high = try Int64.fetchOne(db, sql: "SELECT max(id) FROM event")
+        else { return 0 }
+        high += 1
+        // Invariant: every event below `low` is older than `time`; the first event at or above `high` is not.
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let row = try Row.fetchOne(probe, arguments: [middle]) else { break }
+            if (row[1] as Int64) >= time { high = middle } else { low = (row[0] as Int64) + 1 }
+        }
+        return try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE id >= ? ORDER BY id LIMIT 1", arguments: [low]) ?? low
     }
 
     /// A row of (id, stream, name or NULL, data, time, status).

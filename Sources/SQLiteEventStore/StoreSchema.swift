@@ -31,6 +31,21 @@ enum StoreSchema {
                 );
                 """)
         }
+        // The per-stream index, kept in a table of its own that the writer fills in batches of
+        // many events (see SQLiteEventStore): each commit then writes a few pages at the end of
+        // `event` instead of one index page per stream it touches.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE stream_event (
+                    stream_id INTEGER NOT NULL,
+                    id INTEGER NOT NULL,
+                    PRIMARY KEY (stream_id, id)
+                ) WITHOUT ROWID;
+                INSERT INTO stream_event SELECT stream_id, id FROM event ORDER BY stream_id, id;
+                DROP INDEX event_by_stream;
+                INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', (SELECT coalesce(max(id), 0) FROM event));
+                """)
+        }
         return migrator
     }
 
