@@ -2,7 +2,8 @@
 
 Makes a store as --plugins plugins publishing one event every --every seconds for --days days would
 leave it (Beacon writes its schema; the rows, in Beacon's format, are added in bulk, ids and times
-growing together and ending now), then --runs times:
+growing together and ending now, with the per-stream index extended every 50,000 events as
+Beacon's writer does), then --runs times:
 
 1. restart: launches `beacon serve --store sqlite:FILE` on the same plugins (schedule --every, so
    none runs twice during the run) and times the launch to `listening`, and to a subscriber of
@@ -77,10 +78,14 @@ def fill(path, plugins, rounds, every):
             for index, name in enumerate(names):
                 at = round_ms + index * step
                 yield (base + round_ * plugins + index, index + 1, row_data(name, round_ + 1, at / 1000), at)
-    chunk = max(1, 200_000 // plugins)
+    # In batches of about 50,000 events, each then added to the per-stream index, as Beacon's writer does.
+    chunk = max(1, 50_000 // plugins)
     for start in range(0, rounds, chunk):
         database.executemany("INSERT INTO event(id, stream_id, name, data, time) VALUES (?, ?, NULL, ?, ?)",
                              rows(start, min(rounds, start + chunk)))
+        database.execute("INSERT INTO stream_event SELECT stream_id, id FROM event WHERE id > "
+                         "(SELECT value FROM store_state WHERE key = 'indexed_through') ORDER BY stream_id, id")
+        database.execute("UPDATE store_state SET value = (SELECT max(id) FROM event) WHERE key = 'indexed_through'")
         database.commit()
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
