@@ -11,13 +11,16 @@ enum StoreSetup {
         case .memory:
             return nil
         case .sqlite(let path):
+            let started = ContinuousClock.now
             let store = try SQLiteEventStore(path: path)
             let opening = try store.opening()
+            let took = ContinuousClock.now - started
             let writer = StoreWriter(store: store, deletedThrough: opening.deletedThrough, logger: logger)
             // About ten passes per retention period, at least one a second and one every 5 minutes.
             writer.startRetention(seconds: retentionSeconds, interval: min(300, max(1, retentionSeconds / 10)))
+            let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
             logger.info(
-                "event store \(location): \(opening.latest.count) streams, highest id \(opening.highestId), \(store.sizeInBytes() >> 10) KiB",
+                "event store \(location): \(opening.latest.count) streams, highest id \(opening.highestId), \(store.sizeInBytes() >> 10) KiB, opened in \(milliseconds) ms",
                 metadata: ["store": "\(location)"])
             return HubStorage(store: store, writer: writer, opening: opening)
         }
