@@ -1,6 +1,8 @@
+import Dispatch
 import LuaKit
 
-/// How long one host call may block: the sooner of its own timeout and the run's deadline.
+/// How long one host call may wait for its answer: the sooner of its own timeout and the run's
+/// deadline.
 struct CallBudget {
     /// The effective timeout in seconds (never negative).
     var seconds: Double
@@ -21,6 +23,12 @@ struct CallBudget {
 
     /// `remaining` in nanoseconds for NIO, clamped so that no input can overflow `Int64`.
     var remainingNanoseconds: Int64 { Int64(min(remaining, 1e9) * 1e9) }
+
+    /// `deadline` on Dispatch's clock (also `CLOCK_MONOTONIC`), `.distantFuture` when beyond reach.
+    var dispatchDeadline: DispatchTime {
+        let seconds = remaining
+        return seconds > 1e9 ? .distantFuture : .now() + .nanoseconds(Int(seconds * 1e9))
+    }
 
     /// True once the deadline has passed.
     var isExpired: Bool { deadline.secondsRemaining <= 0 }

@@ -1,3 +1,5 @@
+import LuaKit
+
 /// Bytes read from one of a child's outputs, up to a cap; the rest is read and dropped so the
 /// child never blocks on a full pipe.
 struct CappedOutput {
@@ -11,7 +13,7 @@ struct CappedOutput {
         self.cap = max(0, cap)
     }
 
-    mutating func append(_ chunk: ArraySlice<UInt8>) {
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
         let room = cap - bytes.count
         if chunk.count > room {
             truncated = true
@@ -21,6 +23,6 @@ struct CappedOutput {
         }
     }
 
-    /// The bytes as text (invalid UTF-8 replaced).
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// The bytes as a Lua string, unchanged (`.bytes` when they are not UTF-8).
+    var value: LuaValue { .luaString(bytes) }
 }

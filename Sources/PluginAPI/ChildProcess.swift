@@ -1,7 +1,7 @@
 import Glibc
 
 /// A program started with `posix_spawnp` in a process group of its own, its stdio connected to
-/// descriptors we hold. Owned by one host call from spawn to reap (not thread-safe).
+/// descriptors we hold. Owned by one `ChildWatch` from spawn to reap (not thread-safe).
 final class ChildProcess {
     /// Why a program could not start: the `errno` posix_spawn reported (ENOENT, EACCES, …).
     struct SpawnFailure: Error {
@@ -85,13 +85,13 @@ final class ChildProcess {
         return ChildProcess(pid: pid, stdinFD: stdin?.ours ?? -1, stdoutFD: stdout.ours, stderrFD: stderr.ours)
     }
 
-    /// True once the child has exited; it stays a zombie (not reaped), so its pid and process
-    /// group id cannot be reused until `reap()`.
-    func hasExited() -> Bool {
-        guard !reaped else { return true }
-        var info = siginfo_t()
-        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-        return result == 0 && info.si_signo == SIGCHLD
+    /// A pidfd of the child: readable once it has exited (it stays a zombie, unreaped, so its pid
+    /// and process group id cannot be reused until `reap()`).
+    func openExitDescriptor() throws(SpawnFailure) -> Int32 {
+        guard let pidfdOpen = GNUExtensions.pidfdOpen else { throw SpawnFailure(code: ENOSYS) }
+        let fd = pidfdOpen(pid, 0)
+        guard fd >= 0 else { throw SpawnFailure(code: errno) }
+        return fd
     }
 
     /// SIGKILLs the child's whole process group (whatever it started that stayed in the group).
@@ -101,8 +101,9 @@ final class ChildProcess {
         _ = killpg(pid, SIGKILL)
     }
 
-    /// Waits for the child to end and returns its exit status, or 128+signal when a signal killed
-    /// it (as shells report it); -1 if it was reaped elsewhere.
+    /// Reaps the child and returns its exit status, or 128+signal when a signal killed it (as
+    /// shells report it); -1 if it was reaped elsewhere. Waits until it ends: call it once it has
+    /// exited (its pidfd was readable), when it returns at once.
     func reap() -> Int {
         guard !reaped else { return -1 }
         var status: Int32 = 0

@@ -39,10 +39,10 @@ struct ExecSpec {
             throw HostArgumentError(Self.function, "unknown option '\(field.key)'")
         }
         timeout = try CallBudget.timeoutArgument(options[field: "timeout"], function: Self.function)
-        switch options[field: "stdin"] {
-        case .nil: stdin = nil
-        case .string(let text): stdin = Array(text.utf8)
-        default: throw HostArgumentError(Self.function, "stdin must be a string")
+        let input = options[field: "stdin"]
+        if !input.isNil {
+            guard let bytes = input.payloadBytes else { throw HostArgumentError(Self.function, "stdin must be a string") }
+            stdin = bytes
         }
         environment = try Self.environment(options[field: "env"])
     }

@@ -8,7 +8,12 @@ enum GNUExtensions {
     /// `int posix_spawn_file_actions_addclosefrom_np(actions, int from)` (glibc 2.34+).
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
+    /// `int pidfd_open(pid_t pid, unsigned int flags)` (glibc 2.36+, Linux 5.3+): a descriptor,
+    /// close-on-exec, that becomes readable when the process exits.
+    typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+
     static let pipe2: Pipe2? = symbol("pipe2")
+    static let pidfdOpen: PidfdOpen? = symbol("pidfd_open")
     static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
 
     private static func symbol<Function>(_ name: String) -> Function? {

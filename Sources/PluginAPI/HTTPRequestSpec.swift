@@ -2,24 +2,26 @@ import LuaKit
 
 /// The arguments of `beacon.http.get(url [, opts])` and `beacon.http.request{...}`, checked.
 struct HTTPRequestSpec {
-    static let getOptions: Set<String> = ["headers", "timeout", "redirects"]
-    static let requestOptions: Set<String> = ["method", "url", "headers", "body", "timeout", "redirects"]
+    static let getOptions: Set<String> = ["headers", "timeout", "redirects", "tls"]
+    static let requestOptions: Set<String> = ["method", "url", "headers", "body", "timeout", "redirects", "tls"]
 
     var method = "GET"
     var url: String
     /// Request headers in the order given.
     var headers: [(String, String)] = []
-    var body: String?
+    var body: [UInt8]?
     /// Seconds for the whole exchange (nil: the configured default), capped by the run's deadline.
     var timeout: Double?
     /// Follow up to `NetworkRuntime.maxRedirects` redirects (`redirects=false` turns it off).
     var followRedirects = true
+    /// How the server's certificate is checked (nil: against the system's store).
+    var tls: TLSOptions?
 
     private init(url: String) {
         self.url = url
     }
 
-    /// `beacon.http.get(url [, {headers=, timeout=, redirects=}])`.
+    /// `beacon.http.get(url [, {headers=, timeout=, redirects=, tls=}])`.
     static func get(_ arguments: [LuaValue]) throws(HostArgumentError) -> HTTPRequestSpec {
         let function = "beacon.http.get"
         guard let url = arguments.argument(0).stringValue else {
@@ -28,14 +30,14 @@ struct HTTPRequestSpec {
         var spec = HTTPRequestSpec(url: url)
         let options = arguments.argument(1)
         if options.isNil { return spec }
-        try spec.readOptions(options, allowed: getOptions, function: function, shape: "{headers=, timeout=, redirects=}")
+        try spec.readOptions(options, allowed: getOptions, function: function, shape: "{headers=, timeout=, redirects=, tls=}")
         return spec
     }
 
-    /// `beacon.http.request{method=, url=, headers=, body=, timeout=, redirects=}`.
+    /// `beacon.http.request{method=, url=, headers=, body=, timeout=, redirects=, tls=}`.
     static func request(_ arguments: [LuaValue]) throws(HostArgumentError) -> HTTPRequestSpec {
         let function = "beacon.http.request"
-        let shape = "{method=, url=, headers=, body=, timeout=, redirects=}"
+        let shape = "{method=, url=, headers=, body=, timeout=, redirects=, tls=}"
         let options = arguments.argument(0)
         guard case .table = options else {
             throw HostArgumentError(function, "expects a table \(shape)")
@@ -52,10 +54,10 @@ struct HTTPRequestSpec {
         default:
             throw HostArgumentError(function, "method must be a string such as \"POST\"")
         }
-        switch options[field: "body"] {
-        case .nil: break
-        case .string(let body): spec.body = body
-        default: throw HostArgumentError(function, "body must be a string")
+        let body = options[field: "body"]
+        if !body.isNil {
+            guard let bytes = body.payloadBytes else { throw HostArgumentError(function, "body must be a string") }
+            spec.body = bytes
         }
         return spec
     }
@@ -76,6 +78,7 @@ struct HTTPRequestSpec {
         default: throw HostArgumentError(function, "redirects must be true or false")
         }
         headers = try Self.headers(options[field: "headers"], function: function)
+        tls = try TLSOptions(options[field: "tls"], function: function)
     }
 
     private static func headers(_ value: LuaValue, function: String) throws(HostArgumentError) -> [(String, String)] {

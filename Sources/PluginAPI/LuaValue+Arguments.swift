@@ -8,6 +8,23 @@ extension LuaValue {
         return nil
     }
 
+    /// The bytes of a Lua string, whether it is valid UTF-8 (`.string`) or not (`.bytes`): for
+    /// arguments that carry a payload (a request body, a program's stdin).
+    var payloadBytes: [UInt8]? {
+        switch self {
+        case .string(let text): return Array(text.utf8)
+        case .bytes(let bytes): return bytes
+        default: return nil
+        }
+    }
+
+    /// `bytes` as a Lua string that reaches Lua unchanged: `.string` when they are valid UTF-8
+    /// (the common case, and what tools print), `.bytes` otherwise.
+    static func luaString(_ bytes: [UInt8]) -> LuaValue {
+        if let text = String(validating: bytes, as: UTF8.self) { return .string(text) }
+        return .bytes(bytes)
+    }
+
     /// The number, if this is a Lua integer or float.
     var numberValue: Double? {
         switch self {

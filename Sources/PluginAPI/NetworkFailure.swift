@@ -30,7 +30,13 @@ enum NetworkFailure {
         default:
             // NIOSSL's errors (handshake, certificate) without importing NIOSSL for their types.
             let type = String(reflecting: Swift.type(of: error))
-            if type.contains("SSL") || type.contains("TLS") { return "TLS error: \(tlsReason(error))" }
+            if type.contains("SSL") || type.contains("TLS") {
+                let reason = tlsReason(error)
+                if reason == "certificate verify failed" {
+                    return "TLS error: \(reason) (for a private CA give tls = { ca_file = PATH })"
+                }
+                return "TLS error: \(reason)"
+            }
             return "request to \(target) failed: \(error)"
         }
     }

@@ -1,41 +1,57 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+import Synchronization
 
-/// The process-wide network machinery of the host functions, created on first use: one event
-/// loop thread and two HTTP clients on it (redirects are a per-client setting in
-/// AsyncHTTPClient, so one follows them and one does not). Never shut down: it lives as long as
-/// the process, and the OS closes its sockets at exit.
+/// The process-wide network machinery of the host functions: one event loop thread, created on
+/// first use, and two HTTP clients on it per connection limit (redirects are a per-client
+/// setting in AsyncHTTPClient, so one client follows them and one does not). Never shut down: it
+/// lives as long as the process, and the OS closes its sockets at exit.
 final class NetworkRuntime: Sendable {
-    /// The shared instance (a `static let`, so created lazily and exactly once).
-    static let shared = NetworkRuntime()
-
     /// The most redirects followed by `http.get` / `http.request` unless `redirects=false`.
     static let maxRedirects = 5
 
-    /// One thread: checks wait on their own queues, the loop only moves bytes.
-    let group: MultiThreadedEventLoopGroup
+    /// One thread for every socket and timer of the host functions: it only moves bytes and
+    /// fires timers, and never waits.
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    /// The runtimes made so far, by per-host connection limit. A server has one configuration,
+    /// hence one runtime; tests with other limits get their own clients on the same thread.
+    private static let runtimes = Mutex<[Int: NetworkRuntime]>([:])
+
     /// Follows up to `maxRedirects` redirects, refusing cycles.
     let following: HTTPClient
     /// Returns 3xx responses as they are.
     let direct: HTTPClient
 
-    private init() {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.group = group
-        self.following = HTTPClient(
-            eventLoopGroup: group,
-            configuration: Self.configuration(redirects: .follow(max: Self.maxRedirects, allowCycles: false))
-        )
-        self.direct = HTTPClient(eventLoopGroup: group, configuration: Self.configuration(redirects: .disallow))
+    /// The runtime whose clients open at most `configuration.maxConnectionsPerHost` connections to
+    /// one host (scheme, host, port and TLS settings) at a time.
+    static func shared(for configuration: PluginAPIConfiguration) -> NetworkRuntime {
+        let limit = max(1, configuration.maxConnectionsPerHost)
+        return runtimes.withLock { runtimes in
+            if let runtime = runtimes[limit] { return runtime }
+            let runtime = NetworkRuntime(maxConnectionsPerHost: limit)
+            runtimes[limit] = runtime
+            return runtime
+        }
     }
 
-    private static func configuration(redirects: HTTPClient.Configuration.RedirectConfiguration)
-        -> HTTPClient.Configuration
-    {
+    private init(maxConnectionsPerHost: Int) {
+        let follow = HTTPClient.Configuration.RedirectConfiguration.follow(max: Self.maxRedirects, allowCycles: false)
+        self.following = HTTPClient(
+            eventLoopGroup: Self.group,
+            configuration: Self.configuration(redirects: follow, maxConnectionsPerHost: maxConnectionsPerHost))
+        self.direct = HTTPClient(
+            eventLoopGroup: Self.group,
+            configuration: Self.configuration(redirects: .disallow, maxConnectionsPerHost: maxConnectionsPerHost))
+    }
+
+    private static func configuration(
+        redirects: HTTPClient.Configuration.RedirectConfiguration, maxConnectionsPerHost: Int
+    ) -> HTTPClient.Configuration {
         var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(30))
-        // Many plugins may check the same host at once: don't queue them behind 8 connections.
-        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // Requests beyond the limit wait in the client's queue, within their own deadline.
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         // A check reports the first failure (refused, DNS) instead of retrying until its timeout.
         pool.retryConnectionEstablishment = false
         return HTTPClient.Configuration(

@@ -1,17 +1,21 @@
 public import LuaKit
 
 /// The host functions plugins use for real checks, installed under the global `beacon` table:
-/// `beacon.http.get`, `beacon.http.request`, `beacon.tcp.connect` and `beacon.exec`.
+/// `beacon.http.get`, `beacon.http.request`, `beacon.tcp.connect`, `beacon.exec` and
+/// `beacon.sleep`.
 ///
-/// Every function blocks the thread running the check while it waits (never a NIO event loop) and
-/// gives up at its own timeout or the run's deadline, whichever comes first. Failures of the thing
-/// being checked come back as `nil, "message"`; arguments of the wrong shape raise a Lua error.
+/// Every function checks its arguments, starts its work and returns `.pending` at once; the
+/// answer comes from the work's completion (an `EventLoopFuture`, a Dispatch source, a timer),
+/// so no thread waits for it. Each gives up at its own timeout or the run's deadline, whichever
+/// comes first, and stops its work at once when the caller cancels. Failures of the thing being
+/// checked come back as `nil, "message"`; arguments of the wrong shape raise a Lua error.
 /// See docs/HOST-API.md for the Lua side.
 public enum PluginAPI {
     /// The functions to pass as `LuaEnvironment.hostFunctions`, keyed by their path under `beacon`.
     ///
-    /// The HTTP client and its event loop thread are created on first use and shared by the whole
-    /// process; calling this function again is cheap.
+    /// The event loop thread and the HTTP clients are created on first use and shared by the
+    /// whole process (one pair of clients per `maxConnectionsPerHost`); calling this function
+    /// again is cheap.
     public static func hostFunctions(
         configuration: PluginAPIConfiguration = PluginAPIConfiguration()
     ) -> [String: LuaHostFunction] {
@@ -19,21 +23,25 @@ public enum PluginAPI {
         let tcp = TCPCheck(configuration: configuration)
         let exec = ExecCheck(configuration: configuration)
         return [
-            "http.get": { call in lua { try http.get(call) } },
-            "http.request": { call in lua { try http.request(call) } },
-            "tcp.connect": { call in lua { try tcp.connect(call) } },
-            "exec": { call in lua { try exec.run(call) } },
+            "http.get": lua(http.get),
+            "http.request": lua(http.request),
+            "tcp.connect": lua(tcp.connect),
+            "exec": lua(exec.run),
+            "sleep": lua(SleepCall.sleep),
         ]
     }
 
-    /// Turns an argument error into a Lua error and anything else into the values returned.
-    private static func lua(_ body: () throws -> [LuaValue]) -> LuaHostResult {
-        do {
-            return .values(try body())
-        } catch let error as HostArgumentError {
-            return .error(error.message)
-        } catch {
-            return .error("\(error)")
+    /// The host function of `body`: an argument error becomes a Lua error; anything else is the
+    /// function's result.
+    private static func lua(
+        _ body: @escaping @Sendable (LuaHostCall) throws(HostArgumentError) -> LuaHostResult
+    ) -> LuaHostFunction {
+        { call in
+            do throws(HostArgumentError) {
+                return try body(call)
+            } catch {
+                return .error(error.message)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import LuaKit
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `beacon.tcp.connect`: opens a TCP connection (name resolution included), then closes it.
 struct TCPCheck: Sendable {
@@ -8,8 +9,9 @@ struct TCPCheck: Sendable {
 
     var configuration: PluginAPIConfiguration
 
-    /// `beacon.tcp.connect(host, port [, timeout])` → `true, ms` or `nil, "message"`.
-    func connect(_ call: LuaHostCall) throws(HostArgumentError) -> [LuaValue] {
+    /// `beacon.tcp.connect(host, port [, timeout])` → `true, ms` or `nil, "message"`, answered when
+    /// NIO's connect completes or fails (its connect timeout is the call's budget).
+    func connect(_ call: LuaHostCall) throws(HostArgumentError) -> LuaHostResult {
         guard let host = call.arguments.argument(0).stringValue, !host.isEmpty else {
             throw HostArgumentError(Self.function, "host must be a non-empty string")
         }
@@ -18,23 +20,33 @@ struct TCPCheck: Sendable {
         }
         let requested = try CallBudget.timeoutArgument(call.arguments.argument(2), function: Self.function)
         let budget = CallBudget(requested: requested, fallback: configuration.defaultTCPTimeout, run: call.deadline)
-        guard !budget.isExpired else { return failure(budget.timedOutMessage) }
+        guard !budget.isExpired else { return .values(failure(budget.timedOutMessage)) }
 
+        let pending = LuaPendingCall()
+        // Every socket of the attempt (one per address tried), so that a cancel closes them at once.
+        let attempts = Mutex<[any Channel]>([])
         let start = LuaDeadline.now()
-        let connecting = ClientBootstrap(group: NetworkRuntime.shared.group)
+        let connecting = ClientBootstrap(group: NetworkRuntime.group)
             .connectTimeout(.nanoseconds(budget.remainingNanoseconds))
+            .channelInitializer { channel in
+                attempts.withLock { $0.append(channel) }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
             .connect(host: host, port: Int(port))
-        switch FutureWait.result(of: connecting, before: budget.deadline) {
-        case .success(let channel):
-            let ms = millisecondsSince(start)
-            channel.close(promise: nil)
-            return [.boolean(true), .number(ms)]
-        case .failure(let error):
-            return failure(NetworkFailure.message(for: error, host: host, port: Int(port), budget: budget))
-        case nil:
-            // NIO's own connect timeout ends the attempt; close the channel if it wins the race.
-            connecting.whenSuccess { $0.close(promise: nil) }
-            return failure(budget.timedOutMessage)
+        connecting.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                let ms = millisecondsSince(start)
+                channel.close(promise: nil)
+                pending.succeed([.boolean(true), .number(ms)])
+            case .failure(let error):
+                pending.succeed(failure(NetworkFailure.message(for: error, host: host, port: Int(port), budget: budget)))
+            }
         }
+        pending.onCancel {
+            for channel in attempts.withLock({ $0 }) { channel.close(promise: nil) }
+            connecting.whenSuccess { $0.close(promise: nil) }
+        }
+        return .pending(pending)
     }
 }

@@ -97,6 +97,11 @@ struct Serve: AsyncParsableCommand {
     var maxConnectionsPerIp: Int?
 
     @Option(help: ArgumentHelp(
+        "The most HTTP connections plugins open to one host at once; more requests wait for a free one "
+            + "(default: \(SettingKey.maxConnectionsPerHost.defaultValue)).", valueName: "n"))
+    var maxConnectionsPerHost: Int?
+
+    @Option(help: ArgumentHelp(
         "Seconds a client has to send a complete request head; 0 for no limit "
             + "(default: \(SettingKey.headerTimeout.defaultValue)).",
         valueName: "seconds"))
@@ -137,6 +142,7 @@ struct Serve: AsyncParsableCommand {
         values[.stallTimeout] = stallTimeout.map(SettingValue.number)
         values[.maxConnections] = maxConnections.map(SettingValue.integer)
         values[.maxConnectionsPerIP] = maxConnectionsPerIp.map(SettingValue.integer)
+        values[.maxConnectionsPerHost] = maxConnectionsPerHost.map(SettingValue.integer)
         values[.headerTimeout] = headerTimeout.map(SettingValue.number)
         values[.tokenFile] = tokenFile.map(SettingValue.string)
         values[.store] = store.map(SettingValue.string)

@@ -56,7 +56,12 @@ struct ServeSettings: Equatable, Sendable {
             pluginMemoryBytes: integer(.pluginMemory) << 20,
             maxEventBytes: integer(.maxEventBytes),
             loadTimeout: number(.loadTimeout),
-            hostFunctions: PluginAPI.hostFunctions())
+            hostFunctions: PluginAPI.hostFunctions(configuration: apiConfiguration))
+    }
+
+    /// The host functions' settings.
+    var apiConfiguration: PluginAPIConfiguration {
+        PluginAPIConfiguration(maxConnectionsPerHost: integer(.maxConnectionsPerHost))
     }
 
     var hubConfiguration: EventHubConfiguration {

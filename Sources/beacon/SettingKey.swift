@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventStore
 import Logging
+import PluginAPI
 import PluginHost
 
 /// Every setting of `beacon serve`. The raw value is both the flag name without `--` and the key
@@ -24,6 +25,7 @@ enum SettingKey: String, CaseIterable, Sendable {
     case stallTimeout = "stall-timeout"
     case maxConnections = "max-connections"
     case maxConnectionsPerIP = "max-connections-per-ip"
+    case maxConnectionsPerHost = "max-connections-per-host"
     case headerTimeout = "header-timeout"
     case tokenFile = "token-file"
     case store
@@ -51,7 +53,7 @@ enum SettingKey: String, CaseIterable, Sendable {
         switch self {
         case .plugins, .host, .tokenFile, .store, .retention: .string
         case .port, .maxConcurrentChecks, .history, .retryMs, .pluginMemory, .maxEventBytes, .clientBuffer,
-             .maxConnections, .maxConnectionsPerIP: .integer
+             .maxConnections, .maxConnectionsPerIP, .maxConnectionsPerHost: .integer
         case .heartbeat, .shutdownTimeout, .loadTimeout, .stallTimeout, .headerTimeout: .number
         case .corsOrigin: .strings
         case .logLevel: .word(Logger.Level.allCases.map(\.rawValue))
@@ -80,6 +82,7 @@ enum SettingKey: String, CaseIterable, Sendable {
         case .stallTimeout: .number(30)
         case .maxConnections: .integer(10_000)
         case .maxConnectionsPerIP: .integer(0)
+        case .maxConnectionsPerHost: .integer(PluginAPIConfiguration.defaultMaxConnectionsPerHost)
         case .headerTimeout: .number(10)
         case .tokenFile: .string("")
         case .store: .string("memory")
@@ -99,7 +102,7 @@ enum SettingKey: String, CaseIterable, Sendable {
         case (.port, .integer(let port)):
             (0...65535).contains(port) ? nil : "must be between 0 and 65535"
         case (.maxConcurrentChecks, .integer(let n)), (.history, .integer(let n)), (.pluginMemory, .integer(let n)),
-             (.clientBuffer, .integer(let n)):
+             (.clientBuffer, .integer(let n)), (.maxConnectionsPerHost, .integer(let n)):
             n >= 1 ? nil : "must be at least 1"
         case (.maxEventBytes, .integer(let n)):
             n >= 64 ? nil : "must be at least 64"

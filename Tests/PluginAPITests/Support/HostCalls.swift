@@ -8,22 +8,51 @@ import Testing
 enum Host {
     static let functions = PluginAPI.hostFunctions()
 
-    /// Calls `beacon.<name>(arguments...)` with the run ending at `deadline`.
-    static func call(_ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30))
-        -> LuaHostResult
-    {
+    /// How long after the run's deadline a host function may still answer (it answers "by the
+    /// run's deadline or soon after"; at the deadline itself its own timer and the caller race).
+    static let answerGrace = 2.0
+
+    /// Calls `beacon.<name>(arguments...)` with the run ending at `deadline`, and waits for the
+    /// answer until shortly after it.
+    static func call(
+        _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
+        functions: [String: LuaHostFunction] = Host.functions
+    ) -> LuaHostResult {
         guard let function = functions[name] else { return .error("no host function \(name)") }
         let result = function(LuaHostCall(deadline: deadline, arguments: arguments))
         guard case .pending(let pending) = result else { return result }
-        return pending.wait(until: deadline) ?? .error("beacon.\(name): no answer before the deadline")
+        let (end, overflow) = deadline.nanoseconds.addingReportingOverflow(UInt64(answerGrace * 1e9))
+        let answer = pending.wait(until: overflow ? .never : LuaDeadline(nanoseconds: end))
+        return answer ?? .error("beacon.\(name): no answer by the deadline")
+    }
+
+    /// Starts `beacon.<name>(arguments...)` and returns its pending call; records an issue (and
+    /// returns nil) when the function answered at once instead.
+    static func start(
+        _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
+        functions: [String: LuaHostFunction] = Host.functions, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> LuaPendingCall? {
+        guard let function = functions[name] else { return nil }
+        let result = function(LuaHostCall(deadline: deadline, arguments: arguments))
+        guard case .pending(let pending) = result else {
+            Issue.record("beacon.\(name) answered at once: \(result)", sourceLocation: sourceLocation)
+            return nil
+        }
+        return pending
+    }
+
+    /// The values a pending call answers with within `seconds` (nil: no answer, or a raised error).
+    static func answer(_ pending: LuaPendingCall, within seconds: Double = 30) -> [LuaValue]? {
+        if case .values(let values)? = pending.wait(until: .after(seconds: seconds)) { return values }
+        return nil
     }
 
     /// The values of a successful call (an `.error` result fails the test and gives []).
     static func values(
         _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
-        sourceLocation: SourceLocation = #_sourceLocation
+        functions: [String: LuaHostFunction] = Host.functions, sourceLocation: SourceLocation = #_sourceLocation
     ) -> [LuaValue] {
-        switch call(name, arguments, deadline: deadline) {
+        switch call(name, arguments, deadline: deadline, functions: functions) {
         case .values(let values): return values
         case .error(let message):
             Issue.record("beacon.\(name) raised: \(message)", sourceLocation: sourceLocation)
@@ -65,6 +94,15 @@ extension LuaValue {
     var string: String? {
         if case .string(let text) = self { return text }
         return nil
+    }
+
+    /// The bytes of a Lua string, whichever case holds them.
+    var bytes: [UInt8]? {
+        switch self {
+        case .string(let text): return Array(text.utf8)
+        case .bytes(let bytes): return bytes
+        default: return nil
+        }
     }
 
     var double: Double? {
