@@ -1,0 +1,77 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// `--max-connections-per-host` reaches the HTTP client of the running server: three plugins
+/// that fetch the same silent host share one connection with a limit of 1, and open three
+/// without it.
+@Suite struct ConnectionsPerHostTests {
+    @Test(.timeLimit(.minutes(1)), arguments: [(["--max-connections-per-host", "1"], 1), ([], 3)])
+    func pluginsShareTheLimit(arguments: [String], expectedPeak: Int) throws {
+        let host = try SilentHost()
+        defer { host.close() }
+        let folder = try PluginFolder()
+        defer { folder.delete() }
+        for index in 0..<3 {
+            try folder.write("fetch\(index).lua", """
+                schedule = "1s"
+                timeout = "3s"
+                function check_status()
+                  local r, err = beacon.http.get("http://127.0.0.1:\(host.port)/", { timeout = 1.5 })
+                  return { err = err }
+                end
+                """)
+        }
+        let server = try BeaconProcess(plugins: folder.url, extraArguments: arguments)
+        defer { server.stop() }
+        var peak = 0
+        let end = Date().addingTimeInterval(4)
+        while Date() < end {
+            peak = max(peak, host.establishedConnections())
+            usleep(20_000)
+        }
+        #expect(peak == expectedPeak, "log:\n\(server.log)")
+    }
+}
+
+/// A listening socket on 127.0.0.1 that never accepts: connections complete in the kernel and
+/// wait, unanswered, in its queue.
+private struct SilentHost {
+    let port: Int
+    private let fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let fd = self.fd
+        let ready = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        guard fd >= 0, ready else { throw TestFailure("cannot listen on 127.0.0.1") }
+    }
+
+    /// Connections to the port in ESTABLISHED state, counted from the clients' side
+    /// (/proc/net/tcp lists every socket of this network namespace).
+    func establishedConnections() -> Int {
+        // Read to the end: /proc files report no size.
+        guard let file = FileHandle(forReadingAtPath: "/proc/net/tcp") else { return 0 }
+        defer { try? file.close() }
+        let table = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        let hex = String(port, radix: 16, uppercase: true)
+        let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        return table.split(separator: "\n").filter { line in
+            let columns = line.split(separator: " ")
+            return columns.count > 3 && columns[2] == remote && columns[3] == "01"
+        }.count
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
