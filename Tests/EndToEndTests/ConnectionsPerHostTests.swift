@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,38 +9,58 @@ import Testing
 /// `--max-connections-per-host` reaches the HTTP client of the running server: three plugins
 /// that fetch the same silent host share one connection with a limit of 1, and open three
 /// without it.
-@Suite struct ConnectionsPerHostTests {
+@Suite(.serialized) struct ConnectionsPerHostTests {
     @Test(.timeLimit(.minutes(1)), arguments: [(["--max-connections-per-host", "1"], 1), ([], 3)])
-    func pluginsShareTheLimit(arguments: [String], expectedPeak: Int) throws {
+    func pluginsShareTheLimit(arguments: [String], expectedPeak: Int) async throws {
         let host = try SilentHost()
         defer { host.close() }
         let folder = try PluginFolder()
         defer { folder.delete() }
         for index in 0..<3 {
             try folder.write("fetch\(index).lua", """
-                schedule = "1s"
-                timeout = "3s"
+                schedule = "10s"
+                timeout = "5s"
                 function check_status()
-                  local r, err = beacon.http.get("http://127.0.0.1:\(host.port)/", { timeout = 1.5 })
+                  local r, err = beacon.http.get("http://127.0.0.1:\(host.port)/", { timeout = 4 })
                   return { err = err }
                 end
                 """)
         }
-        let server = try BeaconProcess(plugins: folder.url, extraArguments: arguments)
+        let server = try BeaconProcess(plugins: folder.url, extraArguments: arguments + ["--shutdown-timeout", "0"])
         defer { server.stop() }
-        var peak = 0
-        let end = Date().addingTimeInterval(4)
-        while Date() < end {
-            peak = max(peak, host.establishedConnections())
-            usleep(20_000)
+        // Sampled by a Dispatch timer, so that a busy test process delays no sample.
+        let peak = Mutex(0)
+        let sampler = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "connection-sampler"))
+        sampler.schedule(deadline: .now(), repeating: .milliseconds(20))
+        sampler.setEventHandler {
+            let count = host.establishedConnections()
+            peak.withLock { $0 = max($0, count) }
         }
-        #expect(peak == expectedPeak, "log:\n\(server.log)")
+        sampler.activate()
+        // Until every plugin has finished its first run (they start within a second of each other
+        // and each waits 4 s for an answer, so all three were in flight together), at most 20 s.
+        for _ in 0..<200 where Self.runsFinished(port: server.port) < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        sampler.cancel()
+        #expect(Self.runsFinished(port: server.port) == 3)
+        #expect(peak.withLock { $0 } == expectedPeak, "log:\n\(server.log)")
+    }
+}
+
+extension ConnectionsPerHostTests {
+    /// Plugins that have finished at least one run (`GET /plugins`).
+    static func runsFinished(port: Int) -> Int {
+        guard let body = try? httpGet(port: port, "/plugins").body,
+              let list = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [[String: Any]]
+        else { return 0 }
+        return list.filter { ($0["runs"] as? Int ?? 0) > 0 }.count
     }
 }
 
 /// A listening socket on 127.0.0.1 that never accepts: connections complete in the kernel and
 /// wait, unanswered, in its queue.
-private struct SilentHost {
+private struct SilentHost: Sendable {
     let port: Int
     private let fd: Int32
 

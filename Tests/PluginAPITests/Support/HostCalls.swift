@@ -1,10 +1,13 @@
+import Dispatch
 import LuaKit
 import NIOCore
 import NIOPosix
 import PluginAPI
 import Testing
 
-/// Calls the host functions directly, as LuaKit would.
+/// Calls the host functions directly, as LuaKit would. Waiting for an answer is `async`: it
+/// blocks a thread of its own, never one of Swift's cooperative threads, which the tests running
+/// in parallel need.
 enum Host {
     static let functions = PluginAPI.hostFunctions()
 
@@ -13,17 +16,34 @@ enum Host {
     static let answerGrace = 2.0
 
     /// Calls `beacon.<name>(arguments...)` with the run ending at `deadline`, and waits for the
-    /// answer until shortly after it.
+    /// answer until shortly after it. `seconds` runs from the call to the answer's arrival (not
+    /// to when this task resumes, which parallel tests may delay).
     static func call(
         _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
         functions: [String: LuaHostFunction] = Host.functions
-    ) -> LuaHostResult {
-        guard let function = functions[name] else { return .error("no host function \(name)") }
+    ) async -> (result: LuaHostResult, seconds: Double) {
+        let start = LuaDeadline.now()
+        guard let function = functions[name] else { return (.error("no host function \(name)"), 0) }
         let result = function(LuaHostCall(deadline: deadline, arguments: arguments))
-        guard case .pending(let pending) = result else { return result }
+        guard case .pending(let pending) = result else { return (result, seconds(from: start, to: .now())) }
         let (end, overflow) = deadline.nanoseconds.addingReportingOverflow(UInt64(answerGrace * 1e9))
-        let answer = pending.wait(until: overflow ? .never : LuaDeadline(nanoseconds: end))
-        return answer ?? .error("beacon.\(name): no answer by the deadline")
+        let (answer, at) = await wait(for: pending, until: overflow ? .never : LuaDeadline(nanoseconds: end))
+        return (answer ?? .error("beacon.\(name): no answer by the deadline"), seconds(from: start, to: at))
+    }
+
+    /// `pending.wait(until:)` on a thread of its own: the answer, or nil (and the call cancelled)
+    /// once `deadline` passes, and when that was.
+    static func wait(for pending: LuaPendingCall, until deadline: LuaDeadline) async -> (LuaHostResult?, LuaDeadline) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue(label: "beacon-test-wait").async {
+                let answer = pending.wait(until: deadline)
+                continuation.resume(returning: (answer, LuaDeadline.now()))
+            }
+        }
+    }
+
+    private static func seconds(from start: LuaDeadline, to end: LuaDeadline) -> Double {
+        Double(end.nanoseconds &- start.nanoseconds) / 1e9
     }
 
     /// Starts `beacon.<name>(arguments...)` and returns its pending call; records an issue (and
@@ -42,25 +62,43 @@ enum Host {
     }
 
     /// The values a pending call answers with within `seconds` (nil: no answer, or a raised error).
-    static func answer(_ pending: LuaPendingCall, within seconds: Double = 30) -> [LuaValue]? {
-        if case .values(let values)? = pending.wait(until: .after(seconds: seconds)) { return values }
+    static func answer(_ pending: LuaPendingCall, within seconds: Double = 30) async -> [LuaValue]? {
+        if case .values(let values)? = await wait(for: pending, until: .after(seconds: seconds)).0 { return values }
         return nil
+    }
+
+    /// The answers of `calls` that answered with values within `seconds`, in order.
+    static func answers(_ calls: [LuaPendingCall], within seconds: Double = 30) async -> [[LuaValue]] {
+        let end = LuaDeadline.after(seconds: seconds)
+        var answers: [[LuaValue]] = []
+        for call in calls {
+            if let values = await answer(call, within: max(0, end.secondsRemaining)) { answers.append(values) }
+        }
+        return answers
     }
 
     /// The values of a successful call (an `.error` result fails the test and gives []).
     static func values(
         _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
         functions: [String: LuaHostFunction] = Host.functions, sourceLocation: SourceLocation = #_sourceLocation
-    ) -> [LuaValue] {
-        switch call(name, arguments, deadline: deadline, functions: functions) {
-        case .values(let values): return values
+    ) async -> [LuaValue] {
+        await timedValues(name, arguments, deadline: deadline, functions: functions, sourceLocation: sourceLocation).values
+    }
+
+    /// `values`, and the seconds from the call to its answer.
+    static func timedValues(
+        _ name: String, _ arguments: [LuaValue], deadline: LuaDeadline = .after(seconds: 30),
+        functions: [String: LuaHostFunction] = Host.functions, sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> (values: [LuaValue], seconds: Double) {
+        let (result, seconds) = await call(name, arguments, deadline: deadline, functions: functions)
+        switch result {
+        case .values(let values): return (values, seconds)
         case .error(let message):
             Issue.record("beacon.\(name) raised: \(message)", sourceLocation: sourceLocation)
-            return []
         case .pending:
             Issue.record("beacon.\(name) gave no answer", sourceLocation: sourceLocation)
-            return []
         }
+        return ([], seconds)
     }
 
     /// The message of a `nil, "message"` result, or nil when the call did not fail that way.
@@ -70,8 +108,8 @@ enum Host {
     }
 
     /// The message of a raised Lua error, or nil.
-    static func raisedMessage(_ name: String, _ arguments: [LuaValue]) -> String? {
-        if case .error(let message) = call(name, arguments) { return message }
+    static func raisedMessage(_ name: String, _ arguments: [LuaValue]) async -> String? {
+        if case .error(let message) = await call(name, arguments).result { return message }
         return nil
     }
 }

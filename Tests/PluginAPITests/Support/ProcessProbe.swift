@@ -40,8 +40,8 @@ enum ProcessProbe {
     }
 
     /// True when `pid` no longer exists, not even as a zombie (waits up to `seconds` for it).
-    static func isGone(_ pid: pid_t, within seconds: Double = 5) -> Bool {
-        eventually(within: seconds) { kill(pid, 0) == -1 && errno == ESRCH }
+    static func isGone(_ pid: pid_t, within seconds: Double = 5) async -> Bool {
+        await eventually(within: seconds) { kill(pid, 0) == -1 && errno == ESRCH }
     }
 
     /// The whole text of a /proc file, read to its end (they report no size, and grow in pages).
@@ -59,11 +59,11 @@ enum ProcessProbe {
     }
 
     /// Polls `condition` every 10 ms until it holds or `seconds` pass.
-    static func eventually(within seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+    static func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if condition() { return true }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return condition()
     }
