@@ -2,27 +2,32 @@ import LuaKit
 
 /// A failed check run or load, as sent in a `check-error` event and shown in `/plugins`.
 struct CheckFailure: Error, Sendable, Equatable {
-    /// `error`, `timeout`, `memory`, `bad-result`, `load`, …
-    var kind: String
+    var kind: CheckFailureKind
     var message: String
 
     /// The event name failures are sent under.
     static let eventName = "check-error"
 
-    init(kind: String, message: String) {
+    init(kind: CheckFailureKind, message: String) {
         self.kind = kind
         self.message = message
     }
 
     init(_ error: LuaError) {
-        self.init(kind: error.kind.rawValue, message: error.message)
+        let kind: CheckFailureKind = switch error.kind {
+        case .timeout: .timeout
+        case .memory: .memory
+        case .badResult: .badResult
+        case .error, .syntax: .error
+        }
+        self.init(kind: kind, message: error.message)
     }
 
     /// `{"plugin":NAME,"kind":KIND,"message":MESSAGE}`
     func eventJSON(plugin: String) -> [UInt8] {
         JSONText.object([
             ("plugin", JSONText.string(plugin)),
-            ("kind", JSONText.string(kind)),
+            ("kind", JSONText.string(kind.rawValue)),
             ("message", JSONText.string(message)),
         ])
     }

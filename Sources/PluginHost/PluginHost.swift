@@ -12,11 +12,12 @@ public final class PluginHost: Sendable {
     private let loader: PluginLoader
     private let sink: any PluginEventSink
     private let logger: Logger
-    private let scheduler: CheckScheduler
+    /// Bounds the checks in flight (`--max-concurrent-checks`).
+    private let admission: CheckAdmission
+    /// The shared queues plugin queues target, one per core.
+    private let queues: CheckQueues
     /// Reloads run one at a time here; no Lua runs here but top-level chunks of new scripts.
     private let control = DispatchQueue(label: "beacon.plugins.reload")
-    /// Every plugin timer fires on this clock's thread; a tick only queues a run.
-    private let clock = PluginClock()
 
     private struct Registry {
         var runners: [String: PluginRunner] = [:]
@@ -29,25 +30,18 @@ public final class PluginHost: Sendable {
     private let registry = Mutex(Registry())
     /// A background reload is queued and has not started yet.
     private let reloadWaiting = Mutex(false)
-    /// Looks for runs stuck past their deadline, and for runs waiting behind a long one, four
-    /// times a second.
-    private let watchdog = Mutex<PluginTimer?>(nil)
+    /// Looks for runs stuck past their deadline four times a second, and hands runs to the metrics.
+    private let watchdog = Mutex<(any DispatchSourceTimer)?>(nil)
 
     public init(configuration: PluginHostConfiguration, sink: any PluginEventSink, logger: Logger) {
         self.configuration = configuration
         self.folder = PluginFolder(path: configuration.directory)
         self.sink = sink
         self.logger = logger
-        let scheduler = CheckScheduler(limit: configuration.maxConcurrentChecks)
-        self.scheduler = scheduler
+        self.admission = CheckAdmission(limit: configuration.maxConcurrentChecks)
+        self.queues = CheckQueues(count: configuration.checkQueues)
         let folder = self.folder
-        // A host function may block: the runs queued behind this one go to another thread.
-        let hostFunctions = configuration.hostFunctions.mapValues { function -> LuaHostFunction in
-            { call in
-                scheduler.handOff()
-                return function(call)
-            }
-        }
+        let hostFunctions = configuration.hostFunctions
         self.loader = PluginLoader(
             limits: LuaLimits(
                 memoryBytes: configuration.pluginMemoryBytes, maxResultBytes: configuration.maxEventBytes),
@@ -68,25 +62,13 @@ public final class PluginHost: Sendable {
         // The first reload reuses this scan: files older than it are not read a second time.
         let scan = try folder.scan()
         registry.withLock { $0.lastScan = scan }
-        let refusalsReported = Mutex(0)
-        let timer = PluginTimer(clock: clock, firstDelay: 0.25, interval: 0.25) { [weak self] in
-            guard let self else { return }
-            let now = DispatchTime.now().uptimeNanoseconds
-            for runner in self.registry.withLock({ Array($0.runners.values) }) { runner.watchdog(now: now) }
-            self.scheduler.handOff()
-            let refusals = self.scheduler.threadRefusals.load(ordering: .relaxed)
-            let newRefusals = refusalsReported.withLock { reported in
-                defer { reported = refusals }
-                return refusals - reported
-            }
-            if newRefusals > 0 {
-                self.logger.warning("""
-                    the system refused \(newRefusals) thread(s) for checks; runs wait for a busy thread to finish \
-                    (raise the process's thread limit, or lower --max-concurrent-checks)
-                    """)
-            }
+        watchdog.withLock { watchdog in
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "beacon.plugins.watchdog"))
+            timer.schedule(deadline: .now() + 0.25, repeating: .milliseconds(250), leeway: .milliseconds(50))
+            timer.setEventHandler { [weak self] in self?.checkForStuckRuns() }
+            timer.activate()
+            watchdog = timer
         }
-        watchdog.withLock { $0 = timer }
         return reload()
     }
 
@@ -132,7 +114,8 @@ public final class PluginHost: Sendable {
 
     /// Stops every timer, lets running checks finish (each is bounded by its timeout) for at
     /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone.
-    /// Returns false when some check was still running at the end (it is abandoned).
+    /// Returns false when some check was still running at the end (it is abandoned: what it
+    /// waited for is cancelled).
     @discardableResult
     public func stop(reason: String = "shutdown", timeout: Double = 10) -> Bool {
         watchdog.withLock { $0 }?.cancel()
@@ -145,11 +128,28 @@ public final class PluginHost: Sendable {
             let group = DispatchGroup()
             for runner in runners.values { runner.notify(group) }
             let finished = group.wait(timeout: .now() + timeout) == .success
-            scheduler.shutdown()
+            if !finished {
+                for runner in runners.values { runner.abandonRun() }
+            }
             for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
             return finished
         }
     }
+
+    /// The watchdog's tick: marks runs stuck in C and moves the other plugins off the shared
+    /// queue each of them holds.
+    private func checkForStuckRuns() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let runners = registry.withLock { Array($0.runners.values) }
+        for runner in runners {
+            guard let stuckTarget = runner.watchdog(now: now) else { continue }
+            guard queues.replace(stuckTarget) else { continue }
+            for other in runners where other !== runner { other.leave(stuckTarget) }
+        }
+    }
+
+    /// Checks in flight now (started and not finished), for tests and status.
+    public var checksInFlight: Int { admission.inFlight }
 
     /// Names of the running plugins.
     public var pluginNames: [String] { registry.withLock { $0.runners.keys.sorted() } }
@@ -177,7 +177,7 @@ public final class PluginHost: Sendable {
             ("name", JSONText.string(name)),
             ("state", JSONText.string("failed")),
             ("load_error", JSONText.object([
-                ("kind", JSONText.string(error.kind)),
+                ("kind", JSONText.string(error.kind.rawValue)),
                 ("message", JSONText.string(error.description)),
             ])),
         ])
@@ -221,23 +221,24 @@ public final class PluginHost: Sendable {
             switch result {
             case .success(let plugin):
                 if let runner {
-                    runner.replace(with: plugin, firstDelay: firstDelay(plugin), clock: clock)
+                    runner.replace(with: plugin, firstDelay: firstDelay(plugin))
                     summary.changed.append(file.name)
                 } else {
-                    let runner = PluginRunner(plugin: plugin, sink: sink, scheduler: scheduler, logger: logger)
+                    let runner = PluginRunner(
+                        plugin: plugin, sink: sink, admission: admission, queues: queues, logger: logger)
                     registry.withLock {
                         $0.runners[file.name] = runner
                         $0.failedLoads[file.name] = nil
                     }
                     sink.pluginAdded(file.name)
-                    runner.start(firstDelay: firstDelay(plugin), clock: clock)
+                    runner.start(firstDelay: firstDelay(plugin))
                     summary.added.append(file.name)
                 }
             case .failure(let error):
                 summary.failed.append(error)
                 if let runner {
                     logger.error("\(error.description) (the previous version keeps running)")
-                    let failure = CheckFailure(kind: "load", message: error.description)
+                    let failure = CheckFailure(kind: .load, message: error.description)
                     runner.noteLoadError(failure)
                     sink.publish(plugin: file.name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: file.name))
                 } else {
@@ -260,6 +261,7 @@ public final class PluginHost: Sendable {
         }
         for runner in removed {
             runner.stop()
+            runner.abandonRun()
             sink.pluginRemoved(runner.name, reason: "removed")
             summary.removed.append(runner.name)
         }

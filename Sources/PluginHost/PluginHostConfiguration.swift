@@ -5,8 +5,10 @@ public import LuaKit
 public struct PluginHostConfiguration: Sendable {
     /// The plugins folder.
     public var directory: String
-    /// The most checks that run at once (`--max-concurrent-checks`).
+    /// The most checks in flight at once, waiting ones included (`--max-concurrent-checks`).
     public var maxConcurrentChecks: Int
+    /// How many shared serial queues run Lua (each plugin's queue targets one): the cores.
+    public var checkQueues: Int
     /// The memory cap of each plugin's Lua state, in bytes (`--plugin-memory`).
     public var pluginMemoryBytes: Int
     /// The largest encoded result, in bytes (`--max-event-bytes`).
@@ -27,10 +29,12 @@ public struct PluginHostConfiguration: Sendable {
         maxEventBytes: Int = 64 << 10,
         loadTimeout: Double = 10,
         startSpread: Double = 1,
+        checkQueues: Int = PluginHostConfiguration.defaultCheckQueues,
         hostFunctions: [String: LuaHostFunction] = [:]
     ) {
         self.directory = directory
         self.maxConcurrentChecks = maxConcurrentChecks
+        self.checkQueues = checkQueues
         self.pluginMemoryBytes = pluginMemoryBytes
         self.maxEventBytes = maxEventBytes
         self.loadTimeout = loadTimeout
@@ -38,6 +42,9 @@ public struct PluginHostConfiguration: Sendable {
         self.hostFunctions = hostFunctions
     }
 
-    /// Four per core.
-    public static var defaultConcurrentChecks: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+    /// One per core the process may use.
+    public static var defaultCheckQueues: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// 1,000: waiting checks cost no thread, so the bound is on sockets and children in flight.
+    public static var defaultConcurrentChecks: Int { 1000 }
 }

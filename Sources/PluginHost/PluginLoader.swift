@@ -30,7 +30,7 @@ public struct PluginLoadError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, in words a plugin author can act on (with the line when Lua gives one).
     public var message: String
     /// `load` for errors in the script or its declarations, or `timeout`/`memory` at load.
-    public var kind: String
+    public var kind: CheckFailureKind
     public var description: String { message.hasPrefix(file) ? message : "\(file): \(message)" }
 }
 
@@ -47,7 +47,7 @@ struct PluginLoader: Sendable {
 
     func load(_ file: PluginFile) -> Result<LoadedPlugin, PluginLoadError> {
         let fileName = file.name + ".lua"
-        func failure(_ message: String, kind: String = "load") -> Result<LoadedPlugin, PluginLoadError> {
+        func failure(_ message: String, kind: CheckFailureKind = .load) -> Result<LoadedPlugin, PluginLoadError> {
             .failure(PluginLoadError(file: fileName, message: message, kind: kind))
         }
         let sandbox: LuaSandbox
@@ -57,9 +57,9 @@ struct PluginLoader: Sendable {
         } catch {
             switch error.kind {
             case .timeout:
-                return failure("\(fileName): the script's top level ran longer than \(loadTimeout) s", kind: "timeout")
+                return failure("\(fileName): the script's top level ran longer than \(loadTimeout) s", kind: .timeout)
             case .memory:
-                return failure("\(fileName): the script ran out of memory while loading: \(error.message)", kind: "memory")
+                return failure("\(fileName): the script ran out of memory while loading: \(error.message)", kind: .memory)
             default:
                 return failure(error.message)
             }

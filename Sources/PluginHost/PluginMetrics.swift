@@ -8,6 +8,8 @@ struct PluginMetrics: Sendable {
     let skippedTicks: Counter
     let duration: Metrics.Timer
     let luaMemory: Gauge
+    /// From when a run was due to when it started, for all plugins together.
+    let startLag: Metrics.Timer
 
     init(plugin: String) {
         self.plugin = plugin
@@ -16,6 +18,7 @@ struct PluginMetrics: Sendable {
         skippedTicks = Counter(label: "beacon_check_skipped_ticks_total", dimensions: dimensions)
         duration = Metrics.Timer(label: "beacon_check_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         luaMemory = Gauge(label: "beacon_plugin_lua_memory_bytes", dimensions: dimensions)
+        startLag = Metrics.Timer(label: "beacon_check_start_lag_seconds", preferredDisplayUnit: .seconds)
     }
 
     /// Hands over the runs gathered in `runs` and empties it, with the Lua state's size after the
@@ -24,13 +27,15 @@ struct PluginMetrics: Sendable {
         guard !runs.isEmpty else { return }
         self.runs.increment(by: runs.durations.count)
         for nanoseconds in runs.durations { duration.recordNanoseconds(nanoseconds) }
+        for nanoseconds in runs.startLags { startLag.recordNanoseconds(nanoseconds) }
         if let bytes { luaMemory.record(bytes) }
         runs.removeAll()
     }
 
     /// Counts a failed run (or load) by kind: `error`, `timeout`, `memory`, `bad-result`, …
-    func failed(kind: String) {
-        Counter(label: "beacon_check_failures_total", dimensions: [("plugin", plugin), ("kind", kind)]).increment()
+    func failed(kind: CheckFailureKind) {
+        Counter(label: "beacon_check_failures_total", dimensions: [("plugin", plugin), ("kind", kind.rawValue)])
+            .increment()
     }
 
     /// The plugin is gone: its gauge should not report a stale value.

@@ -4,11 +4,16 @@ import Logging
 import LuaKit
 import Synchronization
 
-/// Runs one plugin: its runs (one at a time, on the scheduler's threads), its timer, its counters,
-/// and a serial queue that closes the Lua states it no longer needs. Survives reloads that change
-/// the script: the new version takes over from the next run, so subscribers and counters carry on.
+/// Runs one plugin on a serial queue of its own (one Lua state per queue) that targets one of the
+/// host's shared check queues: its Dispatch timer fires there, and its runs are driven there,
+/// one at a time. Survives reloads that change the script: the new version takes over from the
+/// next run, so subscribers and counters carry on.
+///
+/// Invariants: the plugin's Lua states are touched only by blocks on its current queue (and, once
+/// no run uses them, by the closing of a retired state); a block submitted before the plugin moved
+/// to another queue does nothing (``State/generation``).
 final class PluginRunner: Sendable {
-    /// What `/plugins` shows about a run in progress.
+    /// What `/plugins` shows about a run.
     enum Phase: String, Sendable { case idle, queued, running }
 
     /// Consecutive timeouts after which a plugin is backed off.
@@ -18,8 +23,21 @@ final class PluginRunner: Sendable {
 
     struct State {
         var plugin: LoadedPlugin
-        var timer: PluginTimer?
+        /// The plugin's serial queue and the shared queue it targets.
+        var queue: DispatchQueue
+        var target: DispatchQueue
+        /// Bumped when the plugin moves to another queue: blocks of the old one then do nothing.
+        var generation: UInt64 = 0
+        var timer: (any DispatchSourceTimer)?
+        /// The timer's first deadline (monotonic ns): later deadlines are a whole number of
+        /// intervals after it, also when the timer moves to another queue.
+        var timerOrigin: UInt64 = 0
+        /// When the last tick was handled (monotonic ns).
+        var lastTickAt: UInt64 = 0
         var phase: Phase = .idle
+        /// When the run waiting to start was due (monotonic ns).
+        var dueAt: UInt64 = 0
+        var run: CheckRun?
         var runStartedAt: UInt64 = 0
         var runs = 0
         var failures = 0
@@ -30,12 +48,13 @@ final class PluginRunner: Sendable {
         var lastErrorAt: Double?
         var lastRunAt: Double?
         var lastDuration: Double?
+        var lastStartLag: Double?
         var luaMemoryBytes = 0
         var pendingLoadError: CheckFailure?
         var stopped = false
         /// The run in progress outlived its deadline inside a call no hook can interrupt.
         var stuck = false
-        /// The scheduler slot of the run in progress was handed back early (the run is stuck).
+        /// The admission slot of the run in progress was given back early (the run is stuck).
         var slotReleased = false
         var consecutiveTimeouts = 0
         /// No run starts before this (monotonic ns) while backing off.
@@ -56,135 +75,189 @@ final class PluginRunner: Sendable {
     }
 
     let name: String
-    /// Closes Lua states no run uses any more, in order, off the caller's thread (a finalizer
-    /// may take up to its 1 s deadline).
-    private let closer: DispatchQueue
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let sink: any PluginEventSink
-    private let scheduler: CheckScheduler
+    private let admission: CheckAdmission
+    private let queues: CheckQueues
     private let logger: Logger
-    private let metrics: PluginMetrics
+    let metrics: PluginMetrics
 
-    init(plugin: LoadedPlugin, sink: any PluginEventSink, scheduler: CheckScheduler, logger: Logger) {
+    init(
+        plugin: LoadedPlugin, sink: any PluginEventSink, admission: CheckAdmission, queues: CheckQueues,
+        logger: Logger
+    ) {
         self.name = plugin.name
-        self.closer = DispatchQueue(label: "beacon.plugin.\(plugin.name)")
-        self.state = Mutex(State(plugin: plugin))
+        let target = queues.target(for: plugin.name)
+        self.state = Mutex(State(
+            plugin: plugin, queue: DispatchQueue(label: "beacon.plugin.\(plugin.name)", target: target),
+            target: target))
         self.sink = sink
-        self.scheduler = scheduler
+        self.admission = admission
+        self.queues = queues
         self.logger = logger
         self.metrics = PluginMetrics(plugin: plugin.name)
+    }
+
+    deinit {
+        state.withLock { $0.timer }?.cancel()
     }
 
     /// The script currently in use (to compare with the file on disk).
     var contents: [UInt8] { state.withLock { $0.plugin.contents } }
 
-    // MARK: - Timer
-
-    /// Starts the timer: the first run comes after `firstDelay`, then one every interval.
-    /// Replaces any previous timer.
-    func start(firstDelay: Double, clock: PluginClock) {
-        let interval = state.withLock { $0.plugin.interval }
-        // A strong capture: the cycle (runner, timer, clock entry, handler) ends when the timer is
-        // cancelled, which ``stop()`` and every replacement do, or when the clock goes (the timer
-        // holds it weakly). A weak capture cost every retain of the runner the slow path through
-        // a side table, on each tick and run.
-        let timer = PluginTimer(clock: clock, firstDelay: firstDelay, interval: interval) { [self] in
-            tick()
+    /// Runs `body` on the plugin's queue, unless the plugin has moved to another queue by then.
+    func submit(_ body: @escaping @Sendable () -> Void) {
+        let (queue, generation) = state.withLock { ($0.queue, $0.generation) }
+        queue.async { [self] in
+            guard state.withLock({ $0.generation }) == generation else { return }
+            body()
         }
-        let previous = state.withLock { state -> PluginTimer? in
-            let previous = state.timer
-            state.timer = state.stopped ? nil : timer
-            return previous
-        }
-        previous?.cancel()
-        if state.withLock({ $0.stopped }) { timer.cancel() }
     }
 
-    /// A timer tick: asks the scheduler for a run unless one is queued or running, or the
-    /// plugin is backing off. A plugin's `jitter` delays each run by a random part of it.
-    private func tick() {
+    /// Runs `body` on the plugin's queue after the plugins already waiting for the shared queue
+    /// (a plugin queue drains everything it is given at once, so a plain `submit` from its own
+    /// block would go first).
+    func submitAfterOthers(_ body: @escaping @Sendable () -> Void) {
+        let target = state.withLock { $0.target }
+        target.async { [self] in submit(body) }
+    }
+
+    // MARK: - Timer
+
+    /// Starts the timer: the first run comes after `firstDelay` (rounded up to the timer's grid,
+    /// so plugins of one interval share wake-ups), then one every interval. Replaces any previous
+    /// timer.
+    func start(firstDelay: Double) {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            let interval = PluginSchedule(interval: state.plugin.interval)
+            state.timerOrigin = interval.firstDeadline(after: firstDelay, now: DispatchTime.now().uptimeNanoseconds)
+            installTimer(&state)
+        }
+    }
+
+    /// Replaces the timer with one on the current queue, keeping the phase of `timerOrigin`.
+    private func installTimer(_ state: inout State) {
+        state.timer?.cancel()
+        let schedule = PluginSchedule(interval: state.plugin.interval)
+        let timer = DispatchSource.makeTimerSource(queue: state.queue)
+        let next = schedule.nextDeadline(origin: state.timerOrigin, now: DispatchTime.now().uptimeNanoseconds)
+        timer.schedule(
+            deadline: DispatchTime(uptimeNanoseconds: next), repeating: .nanoseconds(schedule.intervalNanoseconds),
+            leeway: .nanoseconds(schedule.leewayNanoseconds))
+        let generation = state.generation
+        timer.setEventHandler { [weak self] in self?.tick(generation: generation) }
+        state.timer = timer
+        timer.activate()
+    }
+
+    /// A timer tick, on the plugin's queue: asks for a run unless one is queued or running, or the
+    /// plugin is stuck or backing off (the tick is then skipped and counted). Ticks the queue could
+    /// not take in time (the timer's data is over 1) are counted as skipped too. A plugin's `jitter` delays each
+    /// run by a random part of it.
+    private func tick(generation: UInt64) {
         let now = DispatchTime.now().uptimeNanoseconds
         let plan = state.withLock { state -> (jitter: Double, interval: UInt64)? in
-            guard !state.stopped else { return nil }
+            guard !state.stopped, state.generation == generation else { return nil }
+            // A tick handled late (its queue was busy) and the next one right behind it are one.
+            let interval = UInt64(state.plugin.interval * 1e9)
+            guard now &- state.lastTickAt >= interval / 2 else { return nil }
+            state.lastTickAt = now
+            let fires = state.timer?.data ?? 1
+            if fires > 1 { skip(&state, count: Int(fires - 1)) }
             guard state.phase == .idle, !state.stuck, now >= state.backoffUntil else {
-                state.skippedTicks += 1
-                metrics.skippedTicks.increment()
+                skip(&state, count: 1)
                 return nil
             }
             state.phase = .queued
-            return (state.plugin.jitter, UInt64(state.plugin.interval * 1e9))
+            state.dueAt = now
+            return (state.plugin.jitter, interval)
         }
         guard let plan else { return }
-        // A run still waiting for a slot when the next tick is due is dropped as stale.
-        if plan.jitter > 0 {
-            let delay = Double.random(in: 0..<plan.jitter)
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
-                scheduler.submit(self, staleAfter: DispatchTime.now().uptimeNanoseconds &+ plan.interval)
+        guard plan.jitter > 0 else {
+            requestSlot(staleAfter: now &+ plan.interval)
+            return
+        }
+        let delay = Double.random(in: 0..<plan.jitter)
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            submit { [self] in
+                let due = DispatchTime.now().uptimeNanoseconds
+                state.withLock { $0.dueAt = due }
+                requestSlot(staleAfter: due &+ plan.interval)
             }
-        } else {
-            scheduler.submit(self, staleAfter: now &+ plan.interval)
         }
     }
 
-    /// The scheduler dropped a queued run that waited too long.
+    private func skip(_ state: inout State, count: Int) {
+        state.skippedTicks += count
+        metrics.skippedTicks.increment(by: count)
+    }
+
+    /// Asks for a slot among the checks in flight; starts at once when there is one.
+    private func requestSlot(staleAfter: UInt64) {
+        if admission.request(self, staleAfter: staleAfter) { begin() }
+    }
+
+    /// A slot freed up for this plugin's waiting run.
+    func admitted() {
+        submit { [self] in begin() }
+    }
+
+    /// The run waited so long for a slot that the next tick has come: it is dropped and counted.
     func dropQueuedRun() {
         state.withLock { state in
             if state.phase == .queued { state.phase = .idle }
-            state.skippedTicks += 1
-            metrics.skippedTicks.increment()
+            skip(&state, count: 1)
         }
     }
 
     // MARK: - Runs
 
-    /// Called by the scheduler, on one of its threads, once a slot is free; the run happens right
-    /// here. It takes the script in use when it starts; a reload or stop meanwhile leaves that
-    /// version's Lua state to be closed when the run ends. Returns false when the run was
-    /// declared stuck meanwhile and its slot already given back.
-    func runHoldingSlot() -> Bool {
-        performRun()
-        return state.withLock { state in
-            defer { state.slotReleased = false }
-            return !state.slotReleased
-        }
-    }
-
-    private func performRun() {
-        let started = DispatchTime.now().uptimeNanoseconds
-        guard let plugin = state.withLock({ state -> LoadedPlugin? in
-            guard !state.stopped else {
-                state.phase = .idle
+    /// Starts the run that got a slot, on the plugin's queue, with the version of the script in use
+    /// now; a reload or stop meanwhile leaves that version's Lua state to be closed when it ends.
+    private func begin() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let plugin = state.withLock { state -> LoadedPlugin? in
+            guard state.phase == .queued, !state.stopped else {
+                if state.phase == .queued { state.phase = .idle }
                 return nil
             }
             state.phase = .running
-            state.runStartedAt = started
+            state.runStartedAt = now
+            let lag = now &- state.dueAt
+            state.lastStartLag = Double(lag) / 1e9
+            state.unreported.add(startLagNanoseconds: Int64(clamping: lag), at: now)
             return state.plugin
-        }) else { return }
+        }
+        guard let plugin else {
+            admission.release()
+            return
+        }
+        let run = CheckRun(
+            plugin: plugin, submit: { [self] body in submit(body) },
+            submitAfterOthers: { [self] body in submitAfterOthers(body) },
+            completion: { [self] outcome in finished(outcome, plugin: plugin) })
+        state.withLock { $0.run = run }
+        run.start()
+    }
 
-        let outcome = Self.check(plugin)
-        let finished = DispatchTime.now().uptimeNanoseconds
-        let elapsed = finished &- started
-        let duration = Double(elapsed) / 1e9
+    /// A run ended, on the plugin's queue: counts it, closes the Lua states it kept alive, frees
+    /// its slot and publishes its result (unless the plugin was stopped meanwhile).
+    private func finished(_ outcome: CheckOutcome, plugin: LoadedPlugin) {
+        let finishedAt = DispatchTime.now().uptimeNanoseconds
         let memory = plugin.sandbox.memoryInUse
-        if let kind = outcome.failureKind { metrics.failed(kind: kind) }
+        if case .failure(let failure) = outcome { metrics.failed(kind: failure.kind) }
         let now = Date().timeIntervalSince1970
-
-        let (stopped, backoff) = state.withLock { state -> (Bool, Double?) in
-            if !state.closeAfterRun.isEmpty || !state.waitingForRun.isEmpty {
-                // Closes first, then the waiters: the closer queue runs them in this order.
-                for old in state.closeAfterRun { close(old) }
-                for group in state.waitingForRun { closer.async { group.leave() } }
-                state.closeAfterRun = []
-                state.waitingForRun = []
-            }
+        let (stopped, backoff, releaseSlot) = state.withLock { state -> (Bool, Double?, Bool) in
+            let elapsed = finishedAt &- state.runStartedAt
+            let releaseSlot = !state.slotReleased
+            endRun(&state)
             state.luaMemoryBytes = memory
-            state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), at: finished)
-            state.reportRunsIfDue(at: finished, to: metrics)
-            state.phase = .idle
-            state.stuck = false
+            state.unreported.add(durationNanoseconds: Int64(clamping: elapsed), at: finishedAt)
+            state.reportRunsIfDue(at: finishedAt, to: metrics)
             state.runs += 1
             state.lastRunAt = now
-            state.lastDuration = duration
+            state.lastDuration = Double(elapsed) / 1e9
             switch outcome {
             case .success(let result):
                 state.lastEvent = result.event
@@ -194,8 +267,10 @@ final class PluginRunner: Sendable {
                 state.lastError = failure
                 state.lastErrorAt = now
             }
-            return (state.stopped, Self.updateBackoff(&state, timedOut: outcome.failureKind == "timeout"))
+            let timedOut = if case .failure(let failure) = outcome { failure.kind == .timeout } else { false }
+            return (state.stopped, Self.updateBackoff(&state, timedOut: timedOut), releaseSlot)
         }
+        if releaseSlot { admission.release() }
         guard !stopped else { return }
         if let backoff {
             logger.warning(
@@ -206,6 +281,30 @@ final class PluginRunner: Sendable {
             sink.publish(plugin: name, event: result.event, json: result.json)
         case .failure(let failure):
             sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
+        }
+    }
+
+    /// What every end of a run does: the phase goes back to idle, the states retired during it
+    /// close and the waiters are told (in that order); a plugin that was stuck moves back to the
+    /// current shared queue.
+    private func endRun(_ state: inout State) {
+        state.phase = .idle
+        state.run = nil
+        state.slotReleased = false
+        if state.stuck {
+            state.stuck = false
+            let target = queues.target(for: name)
+            if target !== state.target { move(&state, to: target) }
+        }
+        if !state.closeAfterRun.isEmpty || !state.waitingForRun.isEmpty {
+            let closing = state.closeAfterRun
+            let waiters = state.waitingForRun
+            state.closeAfterRun = []
+            state.waitingForRun = []
+            DispatchQueue.global(qos: .utility).async {
+                for old in closing { old.sandbox.close(deadline: .after(seconds: 1)) }
+                for group in waiters { group.leave() }
+            }
         }
     }
 
@@ -225,70 +324,63 @@ final class PluginRunner: Sendable {
         return delay
     }
 
-    /// Called periodically: a run that outlived its deadline by the grace period is stuck in a
-    /// call no hook can interrupt (a C function such as a pathological pattern match). It gives
-    /// its scheduler slot back so other plugins run on; its ticks are skipped until it returns.
-    /// Also reports the runs that have waited long enough for the metrics (a plugin that runs
-    /// rarely is not left a run behind).
-    func watchdog(now: UInt64) {
-        let newlyStuck = state.withLock { state -> Double? in
+    // MARK: - Watchdog
+
+    /// Called four times a second from the host's watchdog. A step of a run that outlived its
+    /// timeout by the grace period is stuck in a call no hook can interrupt (a C function such as
+    /// a pattern match that backtracks without end): the plugin is marked stuck, its slot is given
+    /// back, and the shared queue it holds is returned so the host can replace it. Also reports
+    /// runs that have waited long enough for the metrics (a plugin that runs rarely is not left a
+    /// run behind).
+    func watchdog(now: UInt64) -> DispatchQueue? {
+        let stuck = state.withLock { state -> (target: DispatchQueue, timeout: Double)? in
             state.reportRunsIfDue(at: now, to: metrics)
-            guard state.phase == .running, !state.stuck else { return nil }
+            guard let run = state.run, !state.stuck else { return nil }
+            let since = run.steppingSince.load(ordering: .relaxed)
             let timeout = state.plugin.timeout
-            let grace = max(1, timeout)
-            guard now > state.runStartedAt &+ UInt64((timeout + grace) * 1e9) else { return nil }
+            guard since > 0, now > since &+ UInt64((timeout + max(1, timeout)) * 1e9) else { return nil }
             state.stuck = true
             state.slotReleased = true
-            return timeout
+            return (state.target, timeout)
         }
-        guard let timeout = newlyStuck else { return }
-        scheduler.releaseSlot()
+        guard let stuck else { return nil }
+        admission.release()
         let failure = CheckFailure(
-            kind: "stuck",
-            message: "check_status() is stuck past its timeout of \(formatSeconds(timeout)) in a call Beacon "
+            kind: .stuck,
+            message: "check_status() is stuck past its timeout of \(formatSeconds(stuck.timeout)) in a call Beacon "
                 + "cannot interrupt (for example a pattern match that backtracks without end); its runs are "
                 + "skipped until it returns")
         metrics.failed(kind: failure.kind)
         logger.error("\(name).lua: \(failure.message)")
         sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
+        return stuck.target
     }
 
-    /// Calls `check_status()` and applies the result rules.
-    static func check(_ plugin: LoadedPlugin) -> Result<(event: String, json: [UInt8]), CheckFailure> {
-        let result: LuaCallResult
-        do {
-            result = try plugin.sandbox.call("check_status", deadline: .after(seconds: plugin.timeout))
-        } catch {
-            if error.kind == .timeout {
-                return .failure(CheckFailure(
-                    kind: "timeout",
-                    message: "check_status() ran longer than its timeout of \(formatSeconds(plugin.timeout))"))
-            }
-            return .failure(CheckFailure(error))
+    /// Moves the plugin off `stuckTarget` (whose thread a stuck run holds) to the shared queue now
+    /// in its place, unless the stuck run is this plugin's own.
+    func leave(_ stuckTarget: DispatchQueue) {
+        let run = state.withLock { state -> CheckRun? in
+            guard state.target === stuckTarget, !state.stuck else { return nil }
+            move(&state, to: queues.target(for: name))
+            return state.run
         }
-        switch result.second {
-        case .nil:
-            return .success((plugin.name, result.json))
-        case .string(let event) where PluginName.isValidEventName(event)
-            && !PluginName.reservedEventNames.contains(event):
-            return .success((event, result.json))
-        case .string(let event):
-            return .failure(CheckFailure(
-                kind: "bad-result",
-                message: "check_status() returned the event name \"\(event)\"; an event name must match "
-                    + "[A-Za-z0-9_.-]+ (at most 64 characters) and may not be check-error or done"))
-        default:
-            return .failure(CheckFailure(
-                kind: "bad-result",
-                message: "check_status()'s second return value must be an event name (a string)"))
-        }
+        // A run in flight goes on from the new queue (its next answer would have gone to the old).
+        if let run { submit { run.resume() } }
+    }
+
+    /// Points the plugin at a new serial queue on `target`; its timer follows with the same phase.
+    private func move(_ state: inout State, to target: DispatchQueue) {
+        state.generation += 1
+        state.target = target
+        state.queue = DispatchQueue(label: "beacon.plugin.\(name)", target: target)
+        if state.timer != nil, !state.stopped { installTimer(&state) }
     }
 
     // MARK: - Reload and stop
 
     /// Swaps in a new version of the script and restarts the timer. The next run uses it; the old
     /// version's Lua state closes now, or when the run using it ends.
-    func replace(with plugin: LoadedPlugin, firstDelay: Double, clock: PluginClock) {
+    func replace(with plugin: LoadedPlugin, firstDelay: Double) {
         state.withLock { state in
             let old = state.plugin
             state.plugin = plugin
@@ -296,20 +388,16 @@ final class PluginRunner: Sendable {
             retire(old, &state)
             if state.stopped { retire(plugin, &state) }
         }
-        start(firstDelay: firstDelay, clock: clock)
+        start(firstDelay: firstDelay)
     }
 
     /// Closes `plugin`'s Lua state when no run uses it: at once, or after the run in progress.
     private func retire(_ plugin: LoadedPlugin, _ state: inout State) {
-        if state.phase == .running {
+        if let run = state.run, run.plugin === plugin {
             state.closeAfterRun.append(plugin)
         } else {
-            close(plugin)
+            DispatchQueue.global(qos: .utility).async { plugin.sandbox.close(deadline: .after(seconds: 1)) }
         }
-    }
-
-    private func close(_ plugin: LoadedPlugin) {
-        closer.async { plugin.sandbox.close(deadline: .after(seconds: 1)) }
     }
 
     /// A new version failed to load; the running one stays. Shown in `/plugins` until fixed.
@@ -318,9 +406,10 @@ final class PluginRunner: Sendable {
         state.withLock { $0.pendingLoadError = failure }
     }
 
-    /// Stops the timer; the Lua state closes at once, or after the run in progress.
+    /// Stops the timer; the Lua state closes at once, or after the run in progress (which goes on
+    /// until it ends or ``abandonRun()``; its result is not published).
     func stop() {
-        let timer = state.withLock { state -> PluginTimer? in
+        let timer = state.withLock { state -> (any DispatchSourceTimer)? in
             metrics.report(&state.unreported, luaMemory: state.luaMemoryBytes)
             if !state.stopped { retire(state.plugin, &state) }
             state.stopped = true
@@ -331,76 +420,36 @@ final class PluginRunner: Sendable {
         metrics.pluginRemoved()
     }
 
+    /// Ends the run in progress now, if any: what it waits for is cancelled (sockets closed,
+    /// programs killed), its Lua state is closed. A run stuck in C is left to end by itself.
+    func abandonRun() {
+        submit { [self] in
+            let run = state.withLock { state -> CheckRun? in
+                guard let run = state.run, !state.stuck else { return nil }
+                return run
+            }
+            guard let run else { return }
+            run.cancel()
+            let releaseSlot = state.withLock { state -> Bool in
+                let release = !state.slotReleased
+                endRun(&state)
+                return release
+            }
+            if releaseSlot { admission.release() }
+        }
+    }
+
     /// Leaves `group` once the run in progress (if any) has ended and the Lua states retired so
     /// far are closed.
     func notify(_ group: DispatchGroup) {
         group.enter()
         state.withLock { state in
-            if state.phase == .running {
+            if state.run != nil {
                 state.waitingForRun.append(group)
             } else {
-                closer.async { group.leave() }
+                DispatchQueue.global(qos: .utility).async { group.leave() }
             }
         }
-    }
-
-    // MARK: - Status
-
-    /// This plugin's entry in `/plugins`.
-    func statusJSON() -> [UInt8] {
-        state.withLock { state in
-            var members: [(String, [UInt8])] = [
-                ("name", JSONText.string(name)),
-                ("schedule", JSONText.number(state.plugin.interval)),
-                ("timeout", JSONText.number(state.plugin.timeout)),
-                ("state", JSONText.string(Self.stateName(state))),
-                ("runs", JSONText.integer(state.runs)),
-                ("failures", JSONText.integer(state.failures)),
-                ("skipped_ticks", JSONText.integer(state.skippedTicks)),
-                ("last_event", state.lastEvent.map(JSONText.string) ?? JSONText.null),
-                ("last_result", state.lastResult ?? JSONText.null),
-                ("last_error", state.lastError.map { failure in
-                    JSONText.object([
-                        ("kind", JSONText.string(failure.kind)),
-                        ("message", JSONText.string(failure.message)),
-                        ("at", state.lastErrorAt.map(JSONText.number) ?? JSONText.null),
-                    ])
-                } ?? JSONText.null),
-                ("last_run_at", state.lastRunAt.map(JSONText.number) ?? JSONText.null),
-                ("lua_memory_bytes", JSONText.integer(state.luaMemoryBytes)),
-                ("last_duration_ms", state.lastDuration.map { JSONText.number(($0 * 1e6).rounded() / 1e3) }
-                    ?? JSONText.null),
-            ]
-            if state.plugin.jitter > 0 { members.append(("jitter", JSONText.number(state.plugin.jitter))) }
-            if state.backoffUntil > DispatchTime.now().uptimeNanoseconds {
-                let seconds = Double(state.backoffUntil - DispatchTime.now().uptimeNanoseconds) / 1e9
-                members.append(("backoff_seconds_left", JSONText.number((seconds * 1000).rounded() / 1000)))
-                members.append(("consecutive_timeouts", JSONText.integer(state.consecutiveTimeouts)))
-            }
-            if let pending = state.pendingLoadError {
-                members.append(("load_error", JSONText.object([
-                    ("kind", JSONText.string(pending.kind)),
-                    ("message", JSONText.string(pending.message)),
-                ])))
-            }
-            return JSONText.object(members)
-        }
-    }
-}
-
-extension PluginRunner {
-    /// `idle`, `queued`, `running`, `stuck` or `backoff`.
-    fileprivate static func stateName(_ state: State) -> String {
-        if state.stuck { return "stuck" }
-        if state.phase == .idle, state.backoffUntil > DispatchTime.now().uptimeNanoseconds { return "backoff" }
-        return state.phase.rawValue
-    }
-}
-
-extension Result where Failure == CheckFailure {
-    var failureKind: String? {
-        if case .failure(let failure) = self { return failure.kind }
-        return nil
     }
 }
 

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import LuaKit
+import Synchronization
 
 /// `beacon check FILE.lua`: loads one plugin and runs `check_status()` once under the same rules
 /// as the server, for plugin authors.
@@ -37,13 +39,32 @@ public enum SingleCheck {
             return .failure(SingleCheckError(message: error.description))
         case .success(let plugin):
             defer { plugin.sandbox.close(deadline: .after(seconds: 1)) }
-            switch PluginRunner.check(plugin) {
+            switch run(plugin) {
             case .success(let result):
                 return .success(Output(event: result.event, json: result.json))
             case .failure(let failure):
-                return .failure(SingleCheckError(message: "\(fileName): \(failure.kind): \(failure.message)"))
+                return .failure(SingleCheckError(message: "\(fileName): \(failure.kind.rawValue): \(failure.message)"))
             }
         }
+    }
+}
+
+extension SingleCheck {
+    /// Runs the check once on a serial queue of its own, as the server runs it (host calls that
+    /// wait suspend the run, spawned functions run side by side), and waits for the outcome.
+    static func run(_ plugin: LoadedPlugin) -> CheckOutcome {
+        let queue = DispatchQueue(label: "beacon.check.\(plugin.name)")
+        let outcome = Mutex<CheckOutcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        queue.async {
+            let run = CheckRun(plugin: plugin, submit: { queue.async(execute: $0) }) { result in
+                outcome.withLock { $0 = result }
+                done.signal()
+            }
+            run.start()
+        }
+        done.wait()
+        return outcome.withLock { $0 } ?? .failure(CheckFailure(kind: .error, message: "the check gave no result"))
     }
 }
 

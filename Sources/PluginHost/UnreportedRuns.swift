@@ -10,23 +10,31 @@ struct UnreportedRuns {
     static let maximumAge: UInt64 = 1_000_000_000
 
     private(set) var durations: [Int64] = []
+    /// How long each run waited to start after it was due.
+    private(set) var startLags: [Int64] = []
     /// Monotonic time of the oldest run waiting.
     private var oldest: UInt64 = 0
 
-    var isEmpty: Bool { durations.isEmpty }
+    var isEmpty: Bool { durations.isEmpty && startLags.isEmpty }
 
     mutating func add(durationNanoseconds: Int64, at now: UInt64) {
-        if durations.isEmpty { oldest = now }
+        if isEmpty { oldest = now }
         durations.append(durationNanoseconds)
+    }
+
+    mutating func add(startLagNanoseconds: Int64, at now: UInt64) {
+        if isEmpty { oldest = now }
+        startLags.append(startLagNanoseconds)
     }
 
     /// Whether the oldest run waiting has waited ``maximumAge`` by `now`.
     func isDue(at now: UInt64) -> Bool {
-        !durations.isEmpty && now &- oldest >= Self.maximumAge
+        !isEmpty && now &- oldest >= Self.maximumAge
     }
 
     /// Forgets the runs waiting, keeping the space for the next ones.
     mutating func removeAll() {
         durations.removeAll(keepingCapacity: true)
+        startLags.removeAll(keepingCapacity: true)
     }
 }
