@@ -38,7 +38,8 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
 
     @Option(help: ArgumentHelp(
-        "The most checks running at once (default: 4 per core, here \(SettingKey.maxConcurrentChecks.defaultValue)).",
+        "The most checks in flight at once, those waiting for a host call included "
+            + "(default: \(SettingKey.maxConcurrentChecks.defaultValue)).",
         valueName: "n"))
     var maxConcurrentChecks: Int?
 
