@@ -51,6 +51,8 @@ final class PluginRunner: Sendable {
         var lastStartLag: Double?
         var luaMemoryBytes = 0
         var pendingLoadError: CheckFailure?
+        /// A new version came while a run used the old one: it runs as soon as that run ends.
+        var newVersionWaiting = false
         var stopped = false
         /// The run in progress outlived its deadline inside a call no hook can interrupt.
         var stuck = false
@@ -272,6 +274,7 @@ final class PluginRunner: Sendable {
         }
         if releaseSlot { admission.release() }
         guard !stopped else { return }
+        defer { runNewVersionIfWaiting() }
         if let backoff {
             logger.warning(
                 "\(name).lua timed out \(Self.timeoutsBeforeBackoff) or more times in a row; backing off: next run in \(formatSeconds(backoff))")
@@ -282,6 +285,22 @@ final class PluginRunner: Sendable {
         case .failure(let failure):
             sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
         }
+    }
+
+    /// A version swapped in while the run that just ended used the old one runs now, instead of
+    /// waiting for its next tick (a plugin that runs hourly would otherwise show the change an
+    /// hour later).
+    private func runNewVersionIfWaiting() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let interval = state.withLock { state -> UInt64? in
+            guard state.newVersionWaiting, state.phase == .idle, !state.stopped, !state.stuck else { return nil }
+            state.newVersionWaiting = false
+            state.phase = .queued
+            state.dueAt = now
+            state.lastTickAt = now  // a tick handled right after is this one
+            return UInt64(state.plugin.interval * 1e9)
+        }
+        if let interval { requestSlot(staleAfter: now &+ interval) }
     }
 
     /// What every end of a run does: the phase goes back to idle, the states retired during it
@@ -385,6 +404,7 @@ final class PluginRunner: Sendable {
             let old = state.plugin
             state.plugin = plugin
             state.pendingLoadError = nil
+            if state.run != nil { state.newVersionWaiting = true }
             retire(old, &state)
             if state.stopped { retire(plugin, &state) }
         }

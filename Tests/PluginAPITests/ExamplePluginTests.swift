@@ -31,6 +31,24 @@ extension HostFunctionTests {
             #expect(down.event == .string("http_check.down"))
         }
 
+        @Test("http_list.lua: every endpoint at once, down when any is")
+        func httpList() throws {
+            let server = try TestHTTPServer()
+            defer { server.shutdown() }
+            let port = try closedPort()
+            let source = try Self.source("http_list.lua")
+                .replacingOccurrences(of: "http://127.0.0.1:8080/healthz", with: server.url("/slow?ms=300"))
+                .replacingOccurrences(of: "http://127.0.0.1:8080/plugins", with: server.url("/status/503"))
+                .replacingOccurrences(of: "http://127.0.0.1:8080/metrics", with: "http://127.0.0.1:\(port)/")
+            let (json, event) = try LuaScriptTests.check(source)
+            let endpoints = try #require(json["endpoints"] as? [[String: Any]])
+            #expect(endpoints.map { $0["up"] as? Bool } == [true, false, false])
+            #expect(endpoints[1]["status"] as? Int == 503)
+            #expect(endpoints[2]["error"] as? String == "connection refused to 127.0.0.1:\(port)")
+            #expect(json["down"] as? Int == 2)
+            #expect(event == .string("http_list.down"))
+        }
+
         @Test("tcp_port.lua reports each port")
         func tcpPort() throws {
             let server = try TestHTTPServer()
