@@ -81,7 +81,9 @@ private struct SilentHost: Sendable {
     }
 
     /// Connections to the port in ESTABLISHED state, counted from the clients' side
-    /// (/proc/net/tcp lists every socket of this network namespace).
+    /// (/proc/net/tcp lists every socket of this network namespace). Counted by distinct client
+    /// address: the kernel writes the table in several reads, and a socket may appear twice when
+    /// other sockets come and go between them.
     func establishedConnections() -> Int {
         // Read to the end: /proc files report no size.
         guard let file = FileHandle(forReadingAtPath: "/proc/net/tcp") else { return 0 }
@@ -89,10 +91,11 @@ private struct SilentHost: Sendable {
         let table = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
         let hex = String(port, radix: 16, uppercase: true)
         let remote = "0100007F:" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-        return table.split(separator: "\n").filter { line in
+        let clients = table.split(separator: "\n").compactMap { line -> Substring? in
             let columns = line.split(separator: " ")
-            return columns.count > 3 && columns[2] == remote && columns[3] == "01"
-        }.count
+            return columns.count > 3 && columns[2] == remote && columns[3] == "01" ? columns[1] : nil
+        }
+        return Set(clients).count
     }
 
     func close() { _ = Glibc.close(fd) }
