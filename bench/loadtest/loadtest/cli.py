@@ -7,7 +7,7 @@ import signal
 import sys
 import tempfile
 
-from . import fanout, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
+from . import fanout, http_checks, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
 from .options import out_of_range
 from .repo import RunError, SetupError
 
@@ -19,6 +19,7 @@ TOOLS = {
     "slow-clients": slow_clients,
     "reload-storm": reload_storm,
     "store": store,
+    "http-checks": http_checks,
 }
 
 

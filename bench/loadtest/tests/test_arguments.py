@@ -128,3 +128,14 @@ def test_help_names_each_range_and_default(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "clients per round (1 to 15000; default 5000)" in text
     assert "Options after -- go to beacon serve" in text
+
+
+def test_http_checks_spreads_the_paths():
+    from loadtest.http_checks import path_for
+    paths = [path_for(index, 9, 1) for index in range(200)]
+    assert paths.count("/never") == 2 and paths.count("/slow") == 18 and paths.count("/fast") == 180
+    assert path_for(100, 9, 1) == "/never" and path_for(101, 9, 1) == "/slow" and path_for(110, 9, 1) == "/fast"
+
+
+def test_http_checks_refuses_more_than_all_plugins(capsys):
+    assert "add up to more than 100" in usage_error(capsys, "http-checks", "--slow-percent", "60", "--never-percent", "50")

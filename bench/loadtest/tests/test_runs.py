@@ -92,3 +92,13 @@ def test_plugin_scale_beside_a_store(run_tool, binaries):
     out = passed(run_tool("plugin-scale", "--plugins", "10", "--seconds", "1", "--windows", "1", "--warmup", "0",
                           "--beside", binaries["BEACON_BIN"], "--beside-store", "sqlite"))
     assert "A: " in out and "--store memory" in out and "B: " in out and "--store sqlite" in out
+
+
+def test_http_checks(run_tool):
+    out = passed(run_tool("http-checks", "--plugins", "30", "--schedule", "1s", "--hosts", "3", "--slow", "0.3",
+                          "--slow-percent", "20", "--never-percent", "10", "--warmup", "1", "--duration", "3",
+                          "--spawn-runs", "1", timeout=120))
+    median = float(re.search(r"spawn-20: a check spawning 20 requests of 200 ms took (\d+) ms", out).group(1))
+    assert median > 150  # the 200 ms answers were waited for
+    assert re.search(r"beacon: runs \d+, ticks skipped \d+ \(\d+ of them by the plugins checking /never, backing off\), failures \{.*\}", out), out
+    assert "start lag:" in out and "% of one core; threads at most" in out

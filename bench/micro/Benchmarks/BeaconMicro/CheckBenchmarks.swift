@@ -29,10 +29,16 @@ enum TrivialPlugin {
         }
     }
 
-    /// One run as the plugin host does it: `check_status()` under the plugin's timeout, the
-    /// result as JSON text, and the optional event name checked. Returns the JSON's length.
+    /// One run as the plugin host does it: `check_status()` started as a coroutine under the
+    /// plugin's timeout and stepped once (a trivial check never waits), the result as JSON text,
+    /// and the optional event name checked. Returns the JSON's length.
     static func run(_ sandbox: LuaSandbox, timeout: Double = 0.1) throws -> Int {
-        let result = try sandbox.call("check_status", deadline: .after(seconds: timeout))
+        let run = try sandbox.start("check_status", deadline: .after(seconds: timeout)) {}
+        guard case .finished(let outcome) = run.step() else {
+            run.cancel()
+            throw LuaError(kind: .error, message: "the trivial check waited")
+        }
+        let result = try outcome.get()
         switch result.second {
         case .nil: return result.json.count
         case .string(let event): return result.json.count + event.utf8.count
