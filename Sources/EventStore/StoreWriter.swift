@@ -115,17 +115,21 @@ public final class StoreWriter: Sendable {
     }
 
     /// Writes everything submitted so far and stops taking events; returns how many could not be
-    /// written. Blocks until done or `timeout` seconds have passed (for SIGTERM).
-    public func close(timeout: Double) -> Int {
+    /// written. While the store fails, tries again every 100 ms until `timeout` seconds have
+    /// passed (for SIGTERM). The caller's task is suspended, never blocked, meanwhile.
+    public func close(timeout: Double) async -> Int {
         self.submitted.withLock { $0.closed = true }
-        let deadline = Self.monotonicSeconds() + max(0, timeout)
-        var left = 0
-        repeat {
-            left = self.queue.sync { self.commit(closing: true) }
-            if left == 0 { break }
-            usleep(100_000)
-        } while Self.monotonicSeconds() < deadline
-        return left
+        let deadline = DispatchTime.now() + max(0, timeout)
+        return await withCheckedContinuation { continuation in
+            self.queue.async { self.closingCommit(until: deadline, continuation) }
+        }
+    }
+
+    /// On the writer queue: one attempt of ``close(timeout:)``.
+    private func closingCommit(until deadline: DispatchTime, _ continuation: CheckedContinuation<Int, Never>) {
+        let left = self.commit(closing: true)
+        guard left > 0, DispatchTime.now() < deadline else { return continuation.resume(returning: left) }
+        self.queue.asyncAfter(deadline: .now() + 0.1) { self.closingCommit(until: deadline, continuation) }
     }
 
     /// On the writer queue: takes what was submitted and commits it after any earlier unwritten

@@ -26,6 +26,8 @@ public final class PluginHost: Sendable {
         var libraryFingerprint: [UInt8] = []
         /// The last reload's scan: files whose stamps have not changed are not read again.
         var lastScan: PluginFolderScan?
+        /// `stop` was called: reloads change nothing any more.
+        var stopped = false
     }
     private let registry = Mutex(Registry())
     /// A background reload is queued and has not started yet.
@@ -56,12 +58,29 @@ public final class PluginHost: Sendable {
             loadTimeout: configuration.loadTimeout)
     }
 
-    /// Loads the folder for the first time. Throws when the folder cannot be read at all.
+    /// Loads the folder for the first time and starts the checks. Throws when the folder cannot
+    /// be read at all. The loading runs on Dispatch threads; the caller's task is suspended meanwhile.
+    @discardableResult
+    public func start() async throws(PluginFolderError) -> ReloadSummary {
+        try await onControl { [self] in startOnControl() }.get()
+    }
+
+    /// ``start()`` for callers that are not async: blocks the calling thread while plugins load.
     @discardableResult
     public func start() throws(PluginFolderError) -> ReloadSummary {
+        try control.sync { startOnControl() }.get()
+    }
+
+    private func startOnControl() -> Result<ReloadSummary, PluginFolderError> {
         // The first reload reuses this scan: files older than it are not read a second time.
-        let scan = try folder.scan()
+        let scan: PluginFolderScan
+        do throws(PluginFolderError) { scan = try folder.scan() } catch { return .failure(error) }
         registry.withLock { $0.lastScan = scan }
+        startWatchdog()
+        return .success(applyReload())
+    }
+
+    private func startWatchdog() {
         watchdog.withLock { watchdog in
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "beacon.plugins.watchdog"))
             timer.schedule(deadline: .now() + 0.25, repeating: .milliseconds(250), leeway: .milliseconds(50))
@@ -69,28 +88,36 @@ public final class PluginHost: Sendable {
             timer.activate()
             watchdog = timer
         }
-        return reload()
     }
 
     /// Loads every plugin of the folder to check it, and closes it again: no check runs, no timer
     /// starts. `added` lists the plugins that would start; `failed` and `ignored` the rest.
-    public func validate() throws(PluginFolderError) -> ReloadSummary {
-        let scan = try folder.scan()
-        var summary = ReloadSummary()
-        summary.ignored = scan.ignored
-        for (file, result) in zip(scan.files, loadConcurrently(scan.files)) {
-            switch result {
-            case .success(let plugin):
-                summary.added.append(file.name)
-                plugin.sandbox.close(deadline: .after(seconds: 1))
-            case .failure(let error):
-                summary.failed.append(error)
+    public func validate() async throws(PluginFolderError) -> ReloadSummary {
+        try await onControl { [self] () -> Result<ReloadSummary, PluginFolderError> in
+            let scan: PluginFolderScan
+            do throws(PluginFolderError) { scan = try folder.scan() } catch { return .failure(error) }
+            var summary = ReloadSummary()
+            summary.ignored = scan.ignored
+            for (file, result) in zip(scan.files, loadConcurrently(scan.files)) {
+                switch result {
+                case .success(let plugin):
+                    summary.added.append(file.name)
+                    plugin.sandbox.close(deadline: .after(seconds: 1))
+                case .failure(let error):
+                    summary.failed.append(error)
+                }
             }
-        }
-        return summary
+            return .success(summary)
+        }.get()
     }
 
-    /// Re-scans the folder and applies the differences. Waits for any reload in progress.
+    /// Re-scans the folder and applies the differences, after any reload in progress.
+    @discardableResult
+    public func reload() async -> ReloadSummary {
+        await onControl { [self] in applyReload() }
+    }
+
+    /// ``reload()`` for callers that are not async: blocks the calling thread until it is done.
     @discardableResult
     public func reload() -> ReloadSummary {
         control.sync { applyReload() }
@@ -113,26 +140,92 @@ public final class PluginHost: Sendable {
     }
 
     /// Stops every timer, lets running checks finish (each is bounded by its timeout) for at
-    /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone.
-    /// Returns false when some check was still running at the end (it is abandoned: what it
-    /// waited for is cancelled).
+    /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone. Returns
+    /// false when some check was still running at the end: it is abandoned, and what it waited
+    /// for (sockets, programs) is cancelled before this returns. Reloads requested afterwards do
+    /// nothing. The caller's task is suspended, never blocked, while the checks finish.
+    @discardableResult
+    public func stop(reason: String = "shutdown", timeout: Double = 10) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            control.async { [self] in
+                let runners = beginStop()
+                whenEmpty(runsEnded(runners), timeout: timeout) { [self] finished in
+                    guard !finished else {
+                        removed(runners, reason: reason)
+                        return continuation.resume(returning: true)
+                    }
+                    whenEmpty(abandon(runners), timeout: Self.abandonTimeout) { [self] _ in
+                        removed(runners, reason: reason)
+                        continuation.resume(returning: false)
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``stop(reason:timeout:)`` for callers that are not async: blocks the calling thread
+    /// until the checks finish or `timeout` passes.
     @discardableResult
     public func stop(reason: String = "shutdown", timeout: Double = 10) -> Bool {
-        watchdog.withLock { $0 }?.cancel()
-        return control.sync {
-            let runners = registry.withLock { registry in
-                defer { registry.runners = [:] }
-                return registry.runners
-            }
-            for runner in runners.values { runner.stop() }
-            let group = DispatchGroup()
-            for runner in runners.values { runner.notify(group) }
-            let finished = group.wait(timeout: .now() + timeout) == .success
-            if !finished {
-                for runner in runners.values { runner.abandonRun() }
-            }
-            for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
+        control.sync {
+            let runners = beginStop()
+            let finished = runsEnded(runners).wait(timeout: .now() + max(0, timeout)) == .success
+            if !finished { _ = abandon(runners).wait(timeout: .now() + Self.abandonTimeout) }
+            removed(runners, reason: reason)
             return finished
+        }
+    }
+
+    /// How long a stop waits for abandoned runs to cancel what they wait for. Only a run stuck in
+    /// C (whose queue is held) takes it all.
+    private static let abandonTimeout = 1.0
+
+    /// On `control`: stops the watchdog and every timer, and forgets the runners.
+    private func beginStop() -> [String: PluginRunner] {
+        watchdog.withLock { $0 }?.cancel()
+        let runners = registry.withLock { registry in
+            registry.stopped = true
+            defer { registry.runners = [:] }
+            return registry.runners
+        }
+        for runner in runners.values { runner.stop() }
+        return runners
+    }
+
+    /// A group left once every run in progress has ended.
+    private func runsEnded(_ runners: [String: PluginRunner]) -> DispatchGroup {
+        let group = DispatchGroup()
+        for runner in runners.values { runner.notify(group) }
+        return group
+    }
+
+    /// Abandons every run in progress; the group is left once each is cancelled.
+    private func abandon(_ runners: [String: PluginRunner]) -> DispatchGroup {
+        let group = DispatchGroup()
+        for runner in runners.values { runner.abandonRun(group) }
+        return group
+    }
+
+    private func removed(_ runners: [String: PluginRunner], reason: String) {
+        for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
+    }
+
+    /// Calls `then` once on `control`: with true when `group` is empty, or with false after
+    /// `timeout` seconds, whichever comes first.
+    private func whenEmpty(_ group: DispatchGroup, timeout: Double, then: @escaping @Sendable (Bool) -> Void) {
+        let decided = Mutex(false)
+        let once: @Sendable (Bool) -> Void = { result in
+            guard !decided.withLock({ decided in defer { decided = true }; return decided }) else { return }
+            then(result)
+        }
+        group.notify(queue: control) { once(true) }
+        control.asyncAfter(deadline: .now() + max(0, timeout)) { once(false) }
+    }
+
+    /// Runs `body` on `control` (after any reload in progress) while the caller's task is suspended.
+    private func onControl<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            control.async { continuation.resume(returning: body()) }
         }
     }
 
@@ -186,6 +279,7 @@ public final class PluginHost: Sendable {
     // MARK: - Reload
 
     private func applyReload() -> ReloadSummary {
+        guard !registry.withLock({ $0.stopped }) else { return ReloadSummary() }
         let summary = applyReloadUncounted()
         HostMetrics.reloaded(
             failed: summary.folderError != nil || !summary.failed.isEmpty,

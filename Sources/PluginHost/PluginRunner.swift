@@ -442,8 +442,11 @@ final class PluginRunner: Sendable {
 
     /// Ends the run in progress now, if any: what it waits for is cancelled (sockets closed,
     /// programs killed), its Lua state is closed. A run stuck in C is left to end by itself.
-    func abandonRun() {
+    /// `done`, if given, is left once that has happened on the plugin's queue.
+    func abandonRun(_ done: DispatchGroup? = nil) {
+        done?.enter()
         submit { [self] in
+            defer { done?.leave() }
             let run = state.withLock { state -> CheckRun? in
                 guard let run = state.run, !state.stuck else { return nil }
                 return run

@@ -13,7 +13,7 @@ struct ConfigCheck {
     let commandLine: SettingValues
 
     /// Prints the problems (standard error) or a short summary (standard output); returns the exit status.
-    func run() -> Int32 {
+    func run() async -> Int32 {
         var problems: [String] = []
         if let configPath, let reading {
             problems += reading.problems.map { "\(configPath): \($0)" }
@@ -28,7 +28,7 @@ struct ConfigCheck {
         if folderUnknown {
             problems.append("plugins not checked: the config file does not say which folder (see above)")
         } else {
-            let (loaded, folderProblem) = loadPlugins(settings)
+            let (loaded, folderProblem) = await loadPlugins(settings)
             summary = loaded
             if let folderProblem { problems.append(folderProblem) }
             problems += loaded?.failed.map(\.description) ?? []
@@ -50,11 +50,11 @@ struct ConfigCheck {
     }
 
     /// Loads every plugin in a fresh Lua state and closes it again; no check runs.
-    private func loadPlugins(_ settings: ServeSettings) -> (ReloadSummary?, String?) {
+    private func loadPlugins(_ settings: ServeSettings) async -> (ReloadSummary?, String?) {
         let quiet = Logger(label: "beacon.check-config") { _ in SwiftLogNoOpLogHandler() }
         let host = PluginHost(configuration: settings.hostConfiguration, sink: DiscardingSink(), logger: quiet)
         do {
-            return (try host.validate(), nil)
+            return (try await host.validate(), nil)
         } catch {
             return (nil, "\(error.description)")
         }

@@ -160,7 +160,7 @@ struct Serve: AsyncParsableCommand {
         signal(SIGXFSZ, SIG_IGN)  // past a file-size limit a write fails (and the store says so) instead of killing Beacon
         if checkConfig {
             let reading = config.map { ConfigFile.read(path: $0) }
-            throw ExitCode(ConfigCheck(configPath: config, reading: reading, commandLine: commandLineValues).run())
+            throw ExitCode(await ConfigCheck(configPath: config, reading: reading, commandLine: commandLineValues).run())
         }
         var fileValues: SettingValues = [:]
         if let config {

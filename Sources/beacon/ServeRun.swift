@@ -4,9 +4,12 @@ import EventHub
 import Foundation
 import Logging
 import PluginHost
+import ServiceLifecycle
+import UnixSignals
 
-/// One run of `beacon serve`: wires the plugin host, the event hub and the HTTP server, reloads
-/// on SIGHUP and stops on SIGTERM/SIGINT.
+/// One run of `beacon serve`: opens the store, starts the plugin host, then runs the store writer,
+/// the HTTP server, the plugin host and SIGHUP reloads as services of one `ServiceGroup`, which
+/// stops them on SIGTERM/SIGINT.
 struct ServeRun {
     let settings: ServeSettings
     /// The config file, re-read on SIGHUP; nil when none was given.
@@ -33,7 +36,7 @@ struct ServeRun {
 
         let summary: ReloadSummary
         do {
-            summary = try pluginHost.start()
+            summary = try await pluginHost.start()
         } catch {
             logger.critical("\(error.description); create it or pass --plugins DIR")
             throw ExitCode(1)
@@ -46,42 +49,44 @@ struct ServeRun {
             case .success(let read): tokens = read
             case .failure(let problem):
                 logger.critical("\(problem)")
-                pluginHost.stop()
+                await pluginHost.stop()
                 throw ExitCode(1)
             }
             logger.info("bearer tokens required: \(tokens.count) read from \(tokenFile)")
         }
         let server = BeaconServer(
-            configuration: settings.serverConfiguration(tokens: tokens), hub: hub, status: HostStatus(host: pluginHost, metrics: metrics, hub: hub), logger: logger)
-        let boundPort: Int
-        do {
-            boundPort = try await server.start()
-        } catch {
-            logger.critical("cannot listen on \(settings.host):\(settings.port): \(error)")
-            pluginHost.stop()
-            throw ExitCode(1)
-        }
-        let shownHost = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
-        logger.info("listening on http://\(shownHost):\(boundPort)")
-
+            configuration: settings.serverConfiguration(tokens: tokens), hub: hub,
+            status: HostStatus(host: pluginHost, metrics: metrics, hub: hub), logger: logger)
         let config = ConfigReloader(
             path: configPath, commandLine: commandLine, running: settings, level: level, logger: logger)
-        let signals = SignalWatcher()
-        signals.onReload = { [plugins = settings.plugins] in
-            logger.info("SIGHUP: reloading \(configPath.map { "\($0) and " } ?? "")\(plugins)")
-            config.reload()
-            pluginHost.requestReload { summary in logger.info("reload done: \(summary)", metadata: summary.metadata) }
-        }
-        let signal = await signals.waitForTermination()
-        logger.info("\(signal): shutting down")
-        if !pluginHost.stop(reason: "shutdown", timeout: settings.shutdownTimeout) {
-            logger.warning("some checks were still running after \(settings.shutdownTimeout) s; exiting without them")
-        }
-        hub.shutdown(reason: "shutdown")
-        try await server.shutdown()
+
+        // Started in this order; on SIGTERM or SIGINT stopped in the reverse one: SIGHUP handling,
+        // then the plugins (their last runs may still publish), then the streams and the server,
+        // then the store writer (which writes what they published).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let writer = storage?.writer {
-            let unwritten = writer.close(timeout: settings.shutdownTimeout)
-            if unwritten > 0 { logger.error("\(unwritten) events could not be written to the event store before exiting") }
+            services.append(.init(
+                service: StoreWriterService(writer: writer, shutdownTimeout: settings.shutdownTimeout, logger: logger),
+                serviceName: "store-writer"))
+        }
+        services.append(.init(
+            service: HTTPServerService(server: server, hub: hub, host: settings.host, port: settings.port, logger: logger),
+            serviceName: "http-server"))
+        services.append(.init(
+            service: PluginHostService(host: pluginHost, shutdownTimeout: settings.shutdownTimeout, logger: logger),
+            serviceName: "plugin-host"))
+        services.append(.init(
+            service: ReloadService(
+                signals: await UnixSignalsSequence(trapping: .sighup), config: config, pluginHost: pluginHost,
+                configPath: configPath, pluginsPath: settings.plugins, logger: logger),
+            serviceName: "sighup-reload"))
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
         }
         logger.info("stopped")
     }

@@ -55,6 +55,48 @@ import Testing
         #expect(sink.published("aslow0").isEmpty, "the slow check was not slow")
     }
 
+    /// `stop` waits for a run in progress up to its timeout and no longer; every plugin is then
+    /// removed with the reason given, and a reload asked for afterwards starts nothing again.
+    /// The blocked run is let go only by a Dispatch timer started with the stop, so the test's
+    /// own task may be resumed late without changing what it sees.
+    @Test(arguments: [(1.0, 20.0, true), (20.0, 0.3, false)])
+    func stopWaitsForRunsUpToItsTimeout(runSeconds: Double, timeout: Double, finishes: Bool) async throws {
+        let folder = try TempFolder()
+        defer { folder.delete() }
+        try folder.write("slow.lua", """
+            schedule = "1h"
+            timeout = "30s"
+            function check_status() beacon.block() return "done" end
+            """)
+        try folder.write("quick.lua", #"schedule = "1h" function check_status() return "ok" end"#)
+        let sink = RecordingSink()
+        let started = DispatchSemaphore(value: 0)
+        let blocked = Mutex<LuaPendingCall?>(nil)
+        let host = makeHost(folder, sink, hostFunctions: [
+            "block": { _ in
+                let pending = LuaPendingCall()
+                blocked.withLock { $0 = pending }
+                started.signal()
+                return .pending(pending)
+            },
+        ])
+        try await host.start()
+        #expect(sink.wait(for: "quick", count: 1, seconds: 10).count == 1)
+        #expect(started.wait(timeout: .now() + 10) == .success)
+        let stopping = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + runSeconds) { blocked.withLock { $0 }?.succeed([]) }
+        let finished = await host.stop(reason: "bye", timeout: timeout)
+        let stopped = Date()
+        #expect(finished == finishes)
+        // It waited for the run (`finished`) or its whole timeout (not `finished`).
+        let waitedFor = finishes ? runSeconds : timeout
+        #expect(stopped.timeIntervalSince(stopping) > waitedFor - 0.05, "stop returned after \(stopped.timeIntervalSince(stopping)) s")
+        #expect(sink.removed.map(\.0) == ["quick", "slow"])
+        #expect(sink.removed.allSatisfy { $0.1 == "bye" })
+        #expect(await host.reload().added.isEmpty)
+        #expect(host.pluginNames.isEmpty)
+    }
+
     /// A reload while a run is in progress: the run ends on the version it started with, that
     /// version's Lua state is closed only after the run (its finalizer runs then, not before), and
     /// the next run uses the new version. The finalizer takes 0.3 s: a close left to the state's
@@ -73,13 +115,14 @@ import Testing
             function check_status() beacon.note("run v1") beacon.block() return "v1" end
             """)
         let sink = RecordingSink()
+        let release = DispatchSemaphore(value: 0)
         let host = makeHost(folder, sink, hostFunctions: [
             "note": { call in
                 if case .string(let text)? = call.arguments.first { log.withLock { $0.append(text) } }
                 return .values([])
             },
             "block": { _ in
-                Thread.sleep(forTimeInterval: 1)
+                _ = release.wait(timeout: .now() + 10)
                 log.withLock { $0.append("unblocked") }
                 return .values([])
             },
@@ -89,12 +132,13 @@ import Testing
         let deadline = Date().addingTimeInterval(5)
         while !log.withLock({ $0.contains("run v1") }), Date() < deadline { usleep(5_000) }
         try folder.write("swap.lua", """
-            schedule = "1s"
+            schedule = "1h"
             function check_status() return "v2" end
             """)
         let summary = host.reload()
         #expect(summary.changed == ["swap"], "\(summary)")
         #expect(!log.withLock { $0.contains("closed v1") }, "closed while its run was still going")
+        release.signal()
 
         let results = sink.wait(for: "swap", count: 2, seconds: 5).map(\.json)
         #expect(results == [#""v1""#, #""v2""#])

@@ -54,13 +54,13 @@ import Testing
         #expect(try reopened.deleteEvents(before: t0, limit: 5) == RetentionPass(deleted: 0, deletedThrough: 12))
     }
 
-    @Test func theWriterCommitsInBatchesAndFlushesOnClose() throws {
+    @Test func theWriterCommitsInBatchesAndFlushesOnClose() async throws {
         let folder = try StoreFolder()
         defer { folder.delete() }
         let store = try SQLiteEventStore(path: folder.path("beacon.db"))
         let writer = StoreWriter(store: store, deletedThrough: 0, logger: .init(label: "test"))
         for id in 1...1000 { writer.submit(event(UInt64(id), "s\(id % 7)")) }
-        #expect(writer.close(timeout: 5) == 0)
+        #expect(await writer.close(timeout: 5) == 0)
         #expect(try store.events(after: 0, streams: nil, limit: 5000).events.map(\.id) == Array(1...1000))
         #expect(writer.statistics.committedThrough == 1000)
         #expect(try store.opening().latest.count == 7)
