@@ -153,7 +153,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EventHubTests",
-            dependencies: ["EventHub", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "EventHub",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SQLiteEventStoreTests",
@@ -181,7 +185,8 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        // Runs the built `beacon` binary as a child process on loopback.
+        // The command line's settings: flags, the config file, defaults and their checks.
+        .testTarget(name: "beaconTests", dependencies: ["beacon"]),
         // Runs the built `beacon` binary as a child process on loopback; GRDB only to craft store
         // files that Beacon must refuse.
         .testTarget(name: "EndToEndTests", dependencies: ["beacon", .product(name: "GRDB", package: "GRDB.swift")]),

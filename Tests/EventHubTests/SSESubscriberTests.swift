@@ -7,7 +7,7 @@ import Testing
 
 /// Handler-level tests of the subscriber on an `EmbeddedChannel` (synchronous: one thread).
 @Suite("SSE subscriber on EmbeddedChannel")
-struct SubscriberHandlerTests {
+struct SSESubscriberTests {
     private func attach(_ hub: EventHub, scope: SubscriptionScope, on loop: EmbeddedEventLoop? = nil) throws -> EmbeddedChannel {
         let channel = loop.map { EmbeddedChannel(loop: $0) } ?? EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()

@@ -4,7 +4,7 @@ import Testing
 @testable import EventHub
 
 @Suite("SSE framing")
-struct FramingTests {
+struct SSEEncoderTests {
     private func framed(_ data: String, event: String = "status", id: UInt64 = 42) -> SSEFrame {
         var prepared = SSEEncoder.prepare(event: event, data: Array(data.utf8))
         return SSEEncoder.finish(&prepared, id: id)
