@@ -7,12 +7,12 @@ let strict: [SwiftSetting] = [
 ]
 
 let package = Package(
+    // Linux only: the plugin host functions use Linux system calls (pidfd, /proc).
     name: "Beacon",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "beacon", targets: ["beacon"]),
         .executable(name: "beacon-bench", targets: ["beacon-bench"]),
-        // The libraries, for the fuzz targets (Fuzz/) and micro benchmarks (Benchmarks/), which are
+        // The libraries, for the fuzz targets (Fuzz/) and micro benchmarks (bench/micro/), which are
         // packages of their own so that the main build and test run stay lean.
         .library(name: "LuaKit", targets: ["LuaKit"]),
         .library(name: "EventHub", targets: ["EventHub"]),

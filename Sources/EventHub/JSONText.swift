@@ -1,4 +1,5 @@
-/// Minimal JSON text helpers for the hub's and server's own small bodies.
+/// JSON string literals for the bodies the hub, the server and the JSON log handler assemble by
+/// hand. (The plugin side writes its JSON with LuaKit's `LuaJSON`, as check results are written.)
 package enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     package static func quoted(_ value: String) -> String {

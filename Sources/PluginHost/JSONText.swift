@@ -1,7 +1,7 @@
 import LuaKit
 
-/// Small helpers that assemble JSON documents from already-encoded parts.
-/// Scalars go through `LuaJSON`, so there is one string escaper in Beacon.
+/// Small helpers that assemble the plugin side's JSON documents from already-encoded parts.
+/// Strings and numbers go through `LuaJSON`, so they are written exactly as check results are.
 enum JSONText {
     static func string(_ text: String) -> [UInt8] {
         (try? LuaJSON.encode(.string(text))) ?? Array(#""""#.utf8)

@@ -1,12 +1,11 @@
 /// The timing of a plugin's timer: its interval, the leeway Dispatch may add to each fire so
 /// that timers due together share a wake-up, and the grid its first deadline is rounded up to.
 ///
-/// Why the grid: every wake-up of a sleeping thread costs far more than the work of a tick (tens
-/// of µs of CPU on a virtual machine, twice per fire with Dispatch: its timer thread, then a
-/// worker). Timers of the same interval fall into at most ten phases below 500 ms and twenty a
-/// second above, so a thousand plugins every second wake the process 20 times a second instead of
-/// a thousand, while their runs stay spread across the interval (measured: 2.0% of a core instead
-/// of 3.3% with a 10 ms cap).
+/// Why the grid: every wake-up of a sleeping thread costs far more than the work of a tick (twice
+/// per fire with Dispatch: its timer thread, then a worker). Timers of the same interval fall into
+/// at most ten phases below 500 ms and twenty a second above, so a thousand plugins every second
+/// wake the process 20 times a second, not a thousand, while their runs stay spread across the
+/// interval.
 struct PluginSchedule {
     let intervalNanoseconds: Int
     /// 1% of the interval, at most 10 ms.

@@ -1,10 +1,10 @@
 /// Runs of one plugin not yet handed to swift-metrics.
 ///
-/// Updating a backend's counter, histogram and gauge after every run touched their memory once
-/// per run, which at 1,000 plugins every 100 ms was cold every time: about 7% of the plugin side's
-/// CPU. Runs are gathered here instead (under the runner's lock, which a run takes anyway) and
-/// handed over together once the oldest is ``maximumAge`` old, by the next run or by the host's
-/// watchdog, so `/metrics` is at most about a second and a quarter behind.
+/// A backend's counter, histogram and gauge per plugin are cold in the cache by the time the same
+/// plugin runs again when there are many plugins, so they are updated in batches: runs gather
+/// here (under the runner's lock, which a run takes anyway) and are handed over together once the
+/// oldest is ``maximumAge`` old, by the next run or by the host's watchdog, so `/metrics` is at
+/// most about a second and a quarter behind.
 struct UnreportedRuns {
     /// How long a run may wait before it is reported, in nanoseconds.
     static let maximumAge: UInt64 = 1_000_000_000
