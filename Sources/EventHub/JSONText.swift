@@ -1,5 +1,7 @@
-/// JSON string literals for the bodies the hub, the server and the JSON log handler assemble by
-/// hand. (The plugin side writes its JSON with LuaKit's `LuaJSON`, as check results are written.)
+/// JSON string literals for the JSON assembled by hand around already-encoded results (the `done`
+/// event, history entries whose `data` is a stored result) and for the JSON log lines. The plugin
+/// side writes its JSON with LuaKit's `LuaJSON`, as check results are written; error bodies are
+/// `Codable`.
 package enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     package static func quoted(_ value: String) -> String {
@@ -23,10 +25,5 @@ package enum JSONText {
         }
         out += "\""
         return out
-    }
-
-    /// A JSON array of strings.
-    package static func array(_ values: [String]) -> String {
-        "[" + values.map(quoted).joined(separator: ",") + "]"
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LuaKit
 
 /// A failed check run or load, as sent in a `check-error` event and shown in `/plugins`.
@@ -25,10 +26,17 @@ struct CheckFailure: Error, Sendable, Equatable {
 
     /// `{"plugin":NAME,"kind":KIND,"message":MESSAGE}`
     func eventJSON(plugin: String) -> [UInt8] {
-        JSONText.object([
-            ("plugin", JSONText.string(plugin)),
-            ("kind", JSONText.string(kind.rawValue)),
-            ("message", JSONText.string(message)),
-        ])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Three strings always encode.
+        let data = (try? encoder.encode(Event(plugin: plugin, kind: kind, message: message))) ?? Data()
+        return Array(data)
+    }
+
+    /// The data of a `check-error` event.
+    private struct Event: Encodable {
+        var plugin: String
+        var kind: CheckFailureKind
+        var message: String
     }
 }

@@ -1,6 +1,6 @@
 /// Why a check run or a plugin load failed; the raw value is the `kind` users see in
 /// `check-error` events, `/plugins` and `/metrics`.
-public enum CheckFailureKind: String, Sendable {
+public enum CheckFailureKind: String, Sendable, Encodable {
     /// The check raised an error (or the script did not compile, at load).
     case error
     /// A run outlived its timeout, or a script's top level its load timeout.
