@@ -134,7 +134,7 @@ public final class EventHub: Sendable {
 
     /// Sends event `done` with data `{"plugin":NAME,"reason":REASON}` to the stream's subscribers,
     /// ends its single-stream subscribers (multiplexed ones stay open) and forgets the stream.
-    public func removeStream(_ name: String, reason: String) {
+    public func removeStream(_ name: String, reason: DoneReason) {
         let done = EventHub.doneFrame(stream: name, reason: reason)
         var wake: [LoopFanout] = []
         let stored = self.storage != nil
@@ -153,7 +153,7 @@ public final class EventHub: Sendable {
 
     /// Sends `done` (with `reason`) for every stream to its subscribers, then ends every response.
     /// Later publishes are ignored and later subscriptions refused.
-    public func shutdown(reason: String) {
+    public func shutdown(reason: DoneReason = .shutdown) {
         let snapshot: (names: [String], sequence: UInt64, fanouts: [LoopFanout])? = self.registry.withLockedValue {
             registry in
             guard !registry.isShutDown else { return nil }
@@ -170,8 +170,8 @@ public final class EventHub: Sendable {
         }
     }
 
-    static func doneFrame(stream: String, reason: String) -> SSEFrame {
-        let json = "{\"plugin\":\(JSONText.quoted(stream)),\"reason\":\(JSONText.quoted(reason))}"
+    static func doneFrame(stream: String, reason: DoneReason) -> SSEFrame {
+        let json = "{\"plugin\":\(JSONText.quoted(stream)),\"reason\":\"\(reason.rawValue)\"}"
         return SSEEncoder.frame(event: "done", data: Array(json.utf8))
     }
 

@@ -5,6 +5,6 @@ public protocol PluginEventSink: Sendable {
     func pluginAdded(_ name: String)
     /// A result or a `check-error` for plugin `name`; `json` is the encoded `data:` (one line).
     func publish(plugin name: String, event: String, json: [UInt8])
-    /// A plugin was removed by a reload (`reason` "removed") or the host is stopping.
-    func pluginRemoved(_ name: String, reason: String)
+    /// A plugin is gone: a reload found its file deleted, or the host is stopping.
+    func pluginRemoved(_ name: String, reason: PluginRemoval)
 }

@@ -140,22 +140,22 @@ public final class PluginHost: Sendable {
     }
 
     /// Stops every timer, lets running checks finish (each is bounded by its timeout) for at
-    /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone. Returns
+    /// most `timeout` seconds, closes every plugin, and tells the sink each one is gone (`.shutdown`). Returns
     /// false when some check was still running at the end: it is abandoned, and what it waited
     /// for (sockets, programs) is cancelled before this returns. Reloads requested afterwards do
     /// nothing. The caller's task is suspended, never blocked, while the checks finish.
     @discardableResult
-    public func stop(reason: String = "shutdown", timeout: Double = 10) async -> Bool {
+    public func stop(timeout: Double = 10) async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             control.async { [self] in
                 let runners = beginStop()
                 whenEmpty(runsEnded(runners), timeout: timeout) { [self] finished in
                     guard !finished else {
-                        removed(runners, reason: reason)
+                        removed(runners)
                         return continuation.resume(returning: true)
                     }
                     whenEmpty(abandon(runners), timeout: Self.abandonTimeout) { [self] _ in
-                        removed(runners, reason: reason)
+                        removed(runners)
                         continuation.resume(returning: false)
                     }
                 }
@@ -163,15 +163,15 @@ public final class PluginHost: Sendable {
         }
     }
 
-    /// ``stop(reason:timeout:)`` for callers that are not async: blocks the calling thread
+    /// ``stop(timeout:)`` for callers that are not async: blocks the calling thread
     /// until the checks finish or `timeout` passes.
     @discardableResult
-    public func stop(reason: String = "shutdown", timeout: Double = 10) -> Bool {
+    public func stop(timeout: Double = 10) -> Bool {
         control.sync {
             let runners = beginStop()
             let finished = runsEnded(runners).wait(timeout: .now() + max(0, timeout)) == .success
             if !finished { _ = abandon(runners).wait(timeout: .now() + Self.abandonTimeout) }
-            removed(runners, reason: reason)
+            removed(runners)
             return finished
         }
     }
@@ -206,8 +206,8 @@ public final class PluginHost: Sendable {
         return group
     }
 
-    private func removed(_ runners: [String: PluginRunner], reason: String) {
-        for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: reason) }
+    private func removed(_ runners: [String: PluginRunner]) {
+        for name in runners.keys.sorted() { sink.pluginRemoved(name, reason: .shutdown) }
     }
 
     /// Calls `then` once on `control`: with true when `group` is empty, or with false after
@@ -356,7 +356,7 @@ public final class PluginHost: Sendable {
         for runner in removed {
             runner.stop()
             runner.abandonRun()
-            sink.pluginRemoved(runner.name, reason: "removed")
+            sink.pluginRemoved(runner.name, reason: .deleted)
             summary.removed.append(runner.name)
         }
         return summary

@@ -4,5 +4,5 @@ import PluginHost
 struct DiscardingSink: PluginEventSink {
     func pluginAdded(_ name: String) {}
     func publish(plugin name: String, event: String, json: [UInt8]) {}
-    func pluginRemoved(_ name: String, reason: String) {}
+    func pluginRemoved(_ name: String, reason: PluginRemoval) {}
 }

@@ -28,7 +28,7 @@ struct HTTPServerService: Service {
         let shownHost = host.contains(":") ? "[\(host)]" : host
         logger.info("listening on http://\(shownHost):\(boundPort)")
         try? await gracefulShutdown()
-        hub.shutdown(reason: "shutdown")
+        hub.shutdown(reason: .shutdown)
         try await server.shutdown()
     }
 }

@@ -11,5 +11,10 @@ struct HubSink: PluginEventSink {
         hub.publish(stream: name, event: event, json: json)
     }
 
-    func pluginRemoved(_ name: String, reason: String) { hub.removeStream(name, reason: reason) }
+    func pluginRemoved(_ name: String, reason: PluginRemoval) {
+        switch reason {
+        case .deleted: hub.removeStream(name, reason: .removed)
+        case .shutdown: hub.removeStream(name, reason: .shutdown)
+        }
+    }
 }

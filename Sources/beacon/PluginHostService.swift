@@ -13,7 +13,7 @@ struct PluginHostService: Service {
     func run() async {
         // Returns on graceful shutdown, or throws when the group is cancelled: the host stops either way.
         try? await gracefulShutdown()
-        if !(await host.stop(reason: "shutdown", timeout: shutdownTimeout)) {
+        if !(await host.stop(timeout: shutdownTimeout)) {
             logger.warning("some checks were still running after \(shutdownTimeout) s; exiting without them")
         }
     }

@@ -167,9 +167,9 @@ struct EventStreamTests {
         #expect(client.read { RawResponse($0)?.bodyText == expected })
         #expect(client.response?.header("Transfer-Encoding") == nil)
         #expect(client.response?.header("Connection") == "close", "a close-delimited body is not keep-alive")
-        server.hub.removeStream("a", reason: "gone")
+        server.hub.removeStream("a", reason: .removed)
         #expect(client.readToEOF())
-        #expect(client.response?.bodyText.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"gone\"}\n\n") == true)
+        #expect(client.response?.bodyText.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"removed\"}\n\n") == true)
         try await server.stop()
     }
 }

@@ -13,8 +13,8 @@ struct LifecycleTests {
         try multi.request("GET", "/events?plugin=a&plugin=b")
         try all.request("GET", "/events")
         for client in [single, multi, all] { #expect(client.read { RawResponse($0)?.chunks.count == 1 }) }
-        server.hub.removeStream("a", reason: "deleted")
-        let done = SSEMessage(id: nil, event: "done", data: "{\"plugin\":\"a\",\"reason\":\"deleted\"}")
+        server.hub.removeStream("a", reason: .removed)
+        let done = SSEMessage(id: nil, event: "done", data: "{\"plugin\":\"a\",\"reason\":\"removed\"}")
         #expect(single.readEvents(1) == [done])
         #expect(single.readToEOF())
         #expect(single.response?.ended == true)
@@ -41,7 +41,7 @@ struct LifecycleTests {
         try single.request("GET", "/events/b")
         try all.request("GET", "/events")
         for client in [single, all] { #expect(client.read { RawResponse($0)?.chunks.count == 1 }) }
-        server.hub.shutdown(reason: "shutdown")
+        server.hub.shutdown(reason: .shutdown)
         #expect(single.readToEOF())
         #expect(single.response?.events == [SSEMessage(id: nil, event: "done", data: "{\"plugin\":\"b\",\"reason\":\"shutdown\"}")])
         #expect(single.response?.ended == true)

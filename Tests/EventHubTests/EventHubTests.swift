@@ -86,11 +86,11 @@ struct EventHubTests {
         #expect(self.ids(hub, "a") == [1])
         hub.publish(stream: "nope", event: "e", json: Array("1".utf8))
         #expect(hub.registry.withLockedValue { $0.nextId } == 2)
-        hub.removeStream("a", reason: "deleted")
+        hub.removeStream("a", reason: .removed)
         #expect(hub.streamNames == ["b"])
         hub.addStream("a")  // re-added: starts empty
         #expect(self.ids(hub, "a") == [])
-        hub.shutdown(reason: "shutdown")
+        hub.shutdown(reason: .shutdown)
         hub.publish(stream: "b", event: "e", json: Array("1".utf8))
         #expect(self.ids(hub, "b") == [])
         #expect(hub.subscriberCount == 0)

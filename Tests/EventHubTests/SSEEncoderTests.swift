@@ -86,8 +86,8 @@ struct SSEEncoderTests {
     }
 
     @Test func doneRetryHeartbeatAndTerminator() throws {
-        let done = EventHub.doneFrame(stream: "p\"q", reason: "line\nbreak")
-        #expect(try self.unchunk(done) == "event: done\ndata: {\"plugin\":\"p\\\"q\",\"reason\":\"line\\nbreak\"}\n\n")
+        let done = EventHub.doneFrame(stream: "p\"q\nr", reason: .removed)
+        #expect(try self.unchunk(done) == "event: done\ndata: {\"plugin\":\"p\\\"q\\nr\",\"reason\":\"removed\"}\n\n")
         #expect(try self.unchunk(SSEFrame(sse: "retry: 3000\n\n")) == "retry: 3000\n\n")
         #expect(try self.unchunk(SSEFrame.heartbeat) == ": keep-alive\n\n")
         #expect(String(buffer: SSEFrame.terminator) == "0\r\n\r\n")

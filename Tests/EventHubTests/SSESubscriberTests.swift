@@ -175,10 +175,10 @@ struct SSESubscriberTests {
         hub.addStream("a")
         let channel = try self.attach(hub, scope: .stream("a"))
         _ = try self.written(channel)
-        hub.removeStream("a", reason: "gone")
+        hub.removeStream("a", reason: .removed)
         (channel.eventLoop as? EmbeddedEventLoop)?.run()
         let text = try self.written(channel)
-        #expect(text.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"gone\"}\n\n\r\n0\r\n\r\n"))
+        #expect(text.hasSuffix("event: done\ndata: {\"plugin\":\"a\",\"reason\":\"removed\"}\n\n\r\n0\r\n\r\n"))
         #expect(!channel.isActive)
         #expect(hub.subscriberCount == 0)
     }
@@ -194,7 +194,7 @@ struct SSESubscriberTests {
             channel: channel, scope: .streams(["a", "x", "y"]), lastEventID: nil, chunked: true,
             writeHead: { _ in wroteHead = true }, finished: { unknown = $0 })
         #expect(unknown == .failure(.unknownStreams(["x", "y"])))
-        hub.shutdown(reason: "bye")
+        hub.shutdown(reason: .shutdown)
         var late: Result<ResumeOutcome, SubscribeRefusal>?
         hub.subscribe(
             channel: channel, scope: .all, lastEventID: nil, chunked: true, writeHead: { _ in wroteHead = true },

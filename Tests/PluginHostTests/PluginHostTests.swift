@@ -85,14 +85,14 @@ import Testing
         #expect(started.wait(timeout: .now() + 10) == .success)
         let stopping = Date()
         DispatchQueue.global().asyncAfter(deadline: .now() + runSeconds) { blocked.withLock { $0 }?.succeed([]) }
-        let finished = await host.stop(reason: "bye", timeout: timeout)
+        let finished = await host.stop(timeout: timeout)
         let stopped = Date()
         #expect(finished == finishes)
         // It waited for the run (`finished`) or its whole timeout (not `finished`).
         let waitedFor = finishes ? runSeconds : timeout
         #expect(stopped.timeIntervalSince(stopping) > waitedFor - 0.05, "stop returned after \(stopped.timeIntervalSince(stopping)) s")
         #expect(sink.removed.map(\.0) == ["quick", "slow"])
-        #expect(sink.removed.allSatisfy { $0.1 == "bye" })
+        #expect(sink.removed.allSatisfy { $0.1 == .shutdown })
         #expect(await host.reload().added.isEmpty)
         #expect(host.pluginNames.isEmpty)
     }
@@ -278,6 +278,6 @@ import Testing
         try folder.write("b.lua", #"schedule = "1h" function check_status() return 2 end"#)
         let second = host.reload()
         #expect(second.added == ["b"] && second.removed == ["a"])
-        #expect(sink.removed.contains { $0 == ("a", "removed") })
+        #expect(sink.removed.contains { $0.0 == "a" && $0.1 == .deleted })
     }
 }

@@ -10,7 +10,7 @@ final class RecordingSink: PluginEventSink {
         var json: String
     }
 
-    private let state = Mutex<(added: [String], published: [Published], removed: [(String, String)])>(([], [], []))
+    private let state = Mutex<(added: [String], published: [Published], removed: [(String, PluginRemoval)])>(([], [], []))
 
     func pluginAdded(_ name: String) { state.withLock { $0.added.append(name) } }
 
@@ -18,10 +18,10 @@ final class RecordingSink: PluginEventSink {
         state.withLock { $0.published.append(Published(plugin: name, event: event, json: String(decoding: json, as: UTF8.self))) }
     }
 
-    func pluginRemoved(_ name: String, reason: String) { state.withLock { $0.removed.append((name, reason)) } }
+    func pluginRemoved(_ name: String, reason: PluginRemoval) { state.withLock { $0.removed.append((name, reason)) } }
 
     var added: [String] { state.withLock { $0.added } }
-    var removed: [(String, String)] { state.withLock { $0.removed } }
+    var removed: [(String, PluginRemoval)] { state.withLock { $0.removed } }
     func published(_ plugin: String) -> [Published] { state.withLock { $0.published.filter { $0.plugin == plugin } } }
 
     /// Waits until `plugin` has published at least `count` events.

@@ -72,7 +72,7 @@ final class RoutingConnection {
         self.collect()
         self.channel.embeddedEventLoop.advanceTime(by: .seconds(16))
         self.collect()
-        self.hub.shutdown(reason: "shutdown")
+        self.hub.shutdown(reason: .shutdown)
         self.channel.embeddedEventLoop.run()
         self.collect()
     }

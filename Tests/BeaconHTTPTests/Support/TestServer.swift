@@ -40,7 +40,7 @@ struct TestServer {
     }
 
     func stop() async throws {
-        self.hub.shutdown(reason: "shutdown")
+        self.hub.shutdown(reason: .shutdown)
         try await self.server.shutdown()
     }
 
