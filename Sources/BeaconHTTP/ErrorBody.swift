@@ -51,7 +51,10 @@ struct ErrorBody: Encodable {
     }
 
     /// The routes a 404 lists.
-    static let routes = ["/", "/healthz", "/plugins", "/plugins/NAME", "/plugins/NAME/history", "/events", "/events/NAME"]
+    static let routes = [
+        "/", "/healthz", "/plugins", "/plugins/NAME", "/plugins/NAME/history", "/status", "/badge/NAME.svg",
+        "/events", "/events/NAME",
+    ]
 
     static func methodNotAllowed(_ method: String) -> String {
         ErrorBody("method not allowed", method: method, allow: ["GET", "HEAD", "OPTIONS"]).json

@@ -36,7 +36,12 @@ extension RequestRouter {
                 body.writeString("{\"id\":\(event.id),\"event\":\(JSONText.quoted(event.event)),\"data\":")
                 // Every stored data payload is one line of JSON made by the plugin host.
                 body.writeBytes(event.data)
-                body.writeString(",\"time\":\(Self.seconds(event.unixMilliseconds))}")
+                body.writeString(",\"time\":\(Self.seconds(event.unixMilliseconds))")
+                if let status = event.status {
+                    body.writeString(",\"status\":\(JSONText.quoted(status))}")
+                } else {
+                    body.writeStaticString(",\"status\":null}")
+                }
             }
             body.writeStaticString("]")
             self.send(context, head, .ok, headers: [:], body: body, contentType: "application/json", close: pipelined)

@@ -162,6 +162,21 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .pluginHistory(let name):
             self.history(context, head, plugin: name, query: query)
+        case .status:
+            if let body = self.settings.status.statusJSON() {
+                self.send(context, head, .ok, json: body)
+            } else {
+                self.send(context, head, .notFound, json: ErrorBody.notFound(path: "/status"))
+            }
+        case .badge(let name):
+            if let badge = self.settings.status.badgeLevel(named: name) {
+                self.send(
+                    context, head, .ok, headers: ["Cache-Control": "no-cache"],
+                    body: Badge.svg(name: name, level: badge.level), contentType: "image/svg+xml; charset=utf-8",
+                    close: false)
+            } else {
+                self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
+            }
         case .invalidName(let name):
             self.send(context, head, .notFound, json: ErrorBody.unknownPlugin(name))
         case .invalidNames(let asked):

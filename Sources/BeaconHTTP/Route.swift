@@ -7,6 +7,10 @@ enum Route: Equatable {
     case health
     case metrics
     case plugins
+    /// `/status`: every plugin's level.
+    case status
+    /// `/badge/NAME.svg`.
+    case badge(String)
     case plugin(String)
     /// `/plugins/NAME/history`.
     case pluginHistory(String)
@@ -30,6 +34,7 @@ enum Route: Equatable {
         case "/healthz": self = .health
         case "/metrics": self = .metrics
         case "/plugins": self = .plugins
+        case "/status": self = .status
         case "/events":
             let asked = query.values(for: "plugin")
             if asked.isEmpty {
@@ -42,6 +47,8 @@ enum Route: Equatable {
                 self = Route.checked(raw.dropLast("/history".count)) { .pluginHistory($0) }
             } else if let raw = Route.name(in: path, under: "/plugins/") {
                 self = Route.checked(raw) { .plugin($0) }
+            } else if let raw = Route.name(in: path, under: "/badge/"), raw.hasSuffix(".svg") {
+                self = Route.checked(raw.dropLast(".svg".count)) { .badge($0) }
             } else if let raw = Route.name(in: path, under: "/events/") {
                 self = Route.checked(raw) { .events(.stream($0)) }
             } else {

@@ -6,9 +6,27 @@ public protocol StatusSource: Sendable {
     func pluginJSON(named: String) -> [UInt8]?
     /// Body of `GET /metrics` in the Prometheus text format, or nil when metrics are off (404).
     func metricsText() -> [UInt8]?
+    /// Body of `GET /status`, or nil when the source has no levels (404).
+    func statusJSON() -> [UInt8]?
+    /// The level of plugin `name` for `GET /badge/NAME.svg`, or nil when there is no such plugin.
+    func badgeLevel(named name: String) -> BadgeLevel?
 }
 
 extension StatusSource {
     /// No metrics unless a source provides them.
     public func metricsText() -> [UInt8]? { nil }
+    /// No levels unless a source provides them.
+    public func statusJSON() -> [UInt8]? { nil }
+    /// No badges unless a source provides them.
+    public func badgeLevel(named name: String) -> BadgeLevel? { nil }
+}
+
+/// A plugin's level as its badge shows it.
+public struct BadgeLevel: Sendable, Equatable {
+    /// `ok`, `warning`, `critical`, `unknown`, or nil when the plugin has no level.
+    public var level: String?
+
+    public init(level: String?) {
+        self.level = level
+    }
 }

@@ -40,6 +40,7 @@ extension StoredEvent {
     init(frame: FramedEvent, unixMilliseconds: Int64) {
         let recent = RecentEvent(frame: frame)
         self.init(
-            id: frame.id, stream: frame.stream, event: recent.event, data: Array(recent.data.utf8), unixMilliseconds: unixMilliseconds)
+            id: frame.id, stream: frame.stream, event: recent.event, data: Array(recent.data.utf8),
+            unixMilliseconds: unixMilliseconds, status: frame.status)
     }
 }

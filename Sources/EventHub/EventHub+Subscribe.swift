@@ -92,7 +92,7 @@ extension EventHub {
             do {
                 let found = try storage.store.events(after: lastId, streams: names, limit: Self.maxStoredReplay + 1)
                 let framed = found.events.prefix(Self.maxStoredReplay).map {
-                    FramedEvent(id: $0.id, sequence: 0, stream: $0.stream, frame: EventHub.frame($0))
+                    FramedEvent(id: $0.id, sequence: 0, stream: $0.stream, frame: EventHub.frame($0), status: $0.status)
                 }
                 stored = StoredReplay(events: framed, highestStored: found.highestStored, tooMany: found.events.count > Self.maxStoredReplay)
             } catch {

@@ -67,7 +67,8 @@ public final class EventHub: Sendable {
             for event in opening.latest {
                 var record = StreamRecord(name: event.stream, limit: configuration.historyLimit, olderThan: max(event.id, 1) - 1)
                 record.append(
-                    FramedEvent(id: event.id, sequence: 0, stream: event.stream, frame: EventHub.frame(event)),
+                    FramedEvent(
+                        id: event.id, sequence: 0, stream: event.stream, frame: EventHub.frame(event), status: event.status),
                     at: event.unixMilliseconds)
                 registry.dormant[event.stream] = record
             }
@@ -110,8 +111,10 @@ public final class EventHub: Sendable {
     /// stream's history and sends it to the stream's subscribers.
     ///
     /// `json` is the already-encoded data; line breaks in it, if any, become separate `data:`
-    /// lines. Publishing on a stream that was never added (or was removed) does nothing.
-    public func publish(stream: String, event: String, json: [UInt8]) {
+    /// lines. `status` and `statusSince` (Unix ms) are the stream's level once this event is
+    /// published, kept in history and in the store. Publishing on a stream that was never added
+    /// (or was removed) does nothing.
+    public func publish(stream: String, event: String, json: [UInt8], status: String? = nil, statusSince: Int64? = nil) {
         var prepared = SSEEncoder.prepare(event: event, data: json)
         let time = Int64(EventHub.unixMilliseconds())
         let writer = self.storage?.writer
@@ -122,9 +125,12 @@ public final class EventHub: Sendable {
             registry.nextId += 1
             registry.sequence += 1
             let item = FramedEvent(
-                id: id, sequence: registry.sequence, stream: stream, frame: SSEEncoder.finish(&prepared, id: id))
+                id: id, sequence: registry.sequence, stream: stream, frame: SSEEncoder.finish(&prepared, id: id),
+                status: status)
             registry.streams.values[index].append(item, at: time)
-            writer?.submit(StoredEvent(id: id, stream: stream, event: event, data: json, unixMilliseconds: time))
+            writer?.submit(StoredEvent(
+                id: id, stream: stream, event: event, data: json, unixMilliseconds: time, status: status,
+                statusSince: statusSince))
             for fanout in registry.fanouts where fanout.enqueue(.event(item), ifInterestedIn: stream) {
                 wake.append(fanout)
             }

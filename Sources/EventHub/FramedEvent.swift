@@ -9,4 +9,6 @@ struct FramedEvent: Sendable {
     let stream: String
     /// The framed bytes.
     let frame: SSEFrame
+    /// The level of the stream once this event was published (see ``StoredEvent/status``).
+    var status: String? = nil
 }

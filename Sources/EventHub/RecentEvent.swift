@@ -7,9 +7,12 @@ public struct RecentEvent: Sendable, Equatable {
     public var event: String
     /// The `data:` lines joined with `\n`.
     public var data: String
+    /// The stream's level once this event was published, nil when it had none.
+    public var status: String?
 
     init(frame event: FramedEvent) {
         id = event.id
+        status = event.status
         var name = "message"
         var data: [Substring] = []
         let text = String(buffer: event.frame.payload)

@@ -10,15 +10,23 @@ public struct StoredEvent: Sendable, Equatable {
     public var data: [UInt8]
     /// When it was published, in Unix milliseconds.
     public var unixMilliseconds: Int64
-    /// The result's level ("ok", "warning", "critical", "unknown"), or nil when it has none.
+    /// The stream's level once this event was published ("ok", "warning", "critical",
+    /// "unknown"), or nil when it had none.
     public var status: String?
+    /// Unix milliseconds since when the stream has had `status`; nil when nothing was known of
+    /// its level (and for events stored before levels were kept).
+    public var statusSince: Int64?
 
-    public init(id: UInt64, stream: String, event: String, data: [UInt8], unixMilliseconds: Int64, status: String? = nil) {
+    public init(
+        id: UInt64, stream: String, event: String, data: [UInt8], unixMilliseconds: Int64, status: String? = nil,
+        statusSince: Int64? = nil
+    ) {
         self.id = id
         self.stream = stream
         self.event = event
         self.data = data
         self.unixMilliseconds = unixMilliseconds
         self.status = status
+        self.statusSince = statusSince
     }
 }

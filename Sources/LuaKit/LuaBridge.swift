@@ -5,7 +5,7 @@ import CLua
 final class LuaBridge {
     /// Built-in functions answered in Swift; host functions follow them.
     enum Builtin: Int32, CaseIterable {
-        case jsonEncode, jsonDecode, readFile, wait
+        case jsonEncode, jsonDecode, readFile, wait, status
 
         var path: String {
             switch self {
@@ -13,6 +13,7 @@ final class LuaBridge {
             case .jsonDecode: "json.decode"
             case .readFile: "read_file"
             case .wait: "wait"
+            case .status: "status"
             }
         }
     }
@@ -83,6 +84,7 @@ final class LuaBridge {
             case .jsonDecode: return jsonDecode(state)
             case .readFile: return readFile(state)
             case .wait: return wait(state, canYield: canYield)
+            case .status: return status(state)
             }
         }
         let index = Int(id) - Builtin.allCases.count

@@ -33,6 +33,8 @@ public final class LuaRun {
     private var outcome: Result<LuaCallResult, LuaError>?
     /// The thread being resumed right now (host calls and `beacon.wait` act on it).
     private(set) var current: LuaRunThread?
+    /// What `beacon.status` set last in this run (any of its threads); part of its result.
+    var status: StatusReport?
 
     init(
         sandbox: LuaSandbox, thread: OpaquePointer, reference: Int32, functionName: String, deadline: LuaDeadline,
@@ -106,7 +108,14 @@ public final class LuaRun {
         switch status {
         case LUA_OK:
             thread.phase = .finished(resultCount: count)
-            if thread === main { return finish(sandbox.result(of: thread.state, count: count, name: functionName)) }
+            if thread === main {
+                let result = sandbox.result(of: thread.state, count: count, name: functionName)
+                return finish(result.map { value in
+                    var value = value
+                    value.status = self.status
+                    return value
+                })
+            }
             wakeWaiters()
             return nil
         case LUA_YIELD:

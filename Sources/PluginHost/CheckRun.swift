@@ -2,8 +2,8 @@ import Dispatch
 import LuaKit
 import Synchronization
 
-/// What one run of a check produced.
-typealias CheckOutcome = Result<(event: String, json: [UInt8]), CheckFailure>
+/// What one run of a check produced: the event, and the level it set with `beacon.status`.
+typealias CheckOutcome = Result<(event: String, json: [UInt8], status: StatusReport?), CheckFailure>
 
 /// One run of a plugin's `check_status()`, driven on its plugin's serial queue: the run's
 /// coroutines are stepped there, and again each time a host call they wait for answers; no thread
@@ -102,15 +102,15 @@ final class CheckRun: @unchecked Sendable {
         }
         switch value.second {
         case .nil:
-            return .success((plugin.name, value.json))
+            return .success((plugin.name, value.json, value.status))
         case .string(let event) where PluginName.isValidEventName(event)
             && !PluginName.reservedEventNames.contains(event):
-            return .success((event, value.json))
+            return .success((event, value.json, value.status))
         case .string(let event):
             return .failure(CheckFailure(
                 kind: .badResult,
                 message: "check_status() returned the event name \"\(event)\"; an event name must match "
-                    + "[A-Za-z0-9_.-]+ (at most 64 characters) and may not be check-error or done"))
+                    + "[A-Za-z0-9_.-]+ (at most 64 characters) and may not be check-error, done or status-change"))
         default:
             return .failure(CheckFailure(
                 kind: .badResult,

@@ -19,17 +19,22 @@ public final class PluginHost: Sendable {
     /// Reloads run one at a time here; no Lua runs here but top-level chunks of new scripts.
     private let control = DispatchQueue(label: "beacon.plugins.reload")
 
-    private struct Registry {
+    struct Registry {
         var runners: [String: PluginRunner] = [:]
         /// Plugins that never loaded, shown in `/plugins` until they do or their file goes.
         var failedLoads: [String: PluginLoadError] = [:]
+        /// Unix seconds when each of `failedLoads` first failed (its level is `unknown` since then).
+        var failedSince: [String: Double] = [:]
+        /// Levels of plugins not running now: remembered by the store, or kept from a plugin a
+        /// reload removed, for when a plugin of that name starts.
+        var remembered: [String: PluginLevel] = [:]
         var libraryFingerprint: [UInt8] = []
         /// The last reload's scan: files whose stamps have not changed are not read again.
         var lastScan: PluginFolderScan?
         /// `stop` was called: reloads change nothing any more.
         var stopped = false
     }
-    private let registry = Mutex(Registry())
+    let registry = Mutex(Registry())
     /// A background reload is queued and has not started yet.
     private let reloadWaiting = Mutex(false)
     /// Looks for runs stuck past their deadline four times a second, and hands runs to the metrics.
@@ -247,35 +252,6 @@ public final class PluginHost: Sendable {
     /// Names of the running plugins.
     public var pluginNames: [String] { registry.withLock { $0.runners.keys.sorted() } }
 
-    // MARK: - Status
-
-    /// `GET /plugins`: every plugin, running or failed to load.
-    public func pluginsJSON() -> [UInt8] {
-        let (runners, failed) = registry.withLock { ($0.runners, $0.failedLoads) }
-        var entries: [(String, [UInt8])] = runners.map { ($0.key, $0.value.statusJSON()) }
-        entries += failed.map { ($0.key, Self.failedStatusJSON(name: $0.key, error: $0.value)) }
-        return JSONText.array(entries.sorted { $0.0 < $1.0 }.map(\.1))
-    }
-
-    /// `GET /plugins/NAME`, or nil when there is no such plugin.
-    public func pluginJSON(named name: String) -> [UInt8]? {
-        let (runner, failed) = registry.withLock { ($0.runners[name], $0.failedLoads[name]) }
-        if let runner { return runner.statusJSON() }
-        if let failed { return Self.failedStatusJSON(name: name, error: failed) }
-        return nil
-    }
-
-    private static func failedStatusJSON(name: String, error: PluginLoadError) -> [UInt8] {
-        JSONText.object([
-            ("name", JSONText.string(name)),
-            ("state", JSONText.string("failed")),
-            ("load_error", JSONText.object([
-                ("kind", JSONText.string(error.kind.rawValue)),
-                ("message", JSONText.string(error.description)),
-            ])),
-        ])
-    }
-
     // MARK: - Reload
 
     private func applyReload() -> ReloadSummary {
@@ -318,11 +294,14 @@ public final class PluginHost: Sendable {
                     runner.replace(with: plugin, firstDelay: firstDelay(plugin))
                     summary.changed.append(file.name)
                 } else {
-                    let runner = PluginRunner(
-                        plugin: plugin, sink: sink, admission: admission, queues: queues, logger: logger)
-                    registry.withLock {
-                        $0.runners[file.name] = runner
-                        $0.failedLoads[file.name] = nil
+                    let runner = registry.withLock { registry in
+                        let runner = PluginRunner(
+                            plugin: plugin, sink: sink, admission: admission, queues: queues, logger: logger,
+                            level: registry.remembered.removeValue(forKey: file.name) ?? PluginLevel())
+                        registry.runners[file.name] = runner
+                        registry.failedLoads[file.name] = nil
+                        registry.failedSince[file.name] = nil
+                        return runner
                     }
                     sink.pluginAdded(file.name)
                     runner.start(firstDelay: firstDelay(plugin))
@@ -334,10 +313,16 @@ public final class PluginHost: Sendable {
                     logger.error("\(error.description) (the previous version keeps running)")
                     let failure = CheckFailure(kind: .load, message: error.description)
                     runner.noteLoadError(failure)
-                    sink.publish(plugin: file.name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: file.name))
+                    sink.publish(
+                        plugin: file.name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: file.name),
+                        level: runner.level)
                 } else {
                     logger.error("\(error.description) (the plugin is not started)")
-                    registry.withLock { $0.failedLoads[file.name] = error }
+                    let now = PluginRunner.unixTime(Date().timeIntervalSince1970)
+                    registry.withLock { registry in
+                        registry.failedLoads[file.name] = error
+                        if registry.failedSince[file.name] == nil { registry.failedSince[file.name] = now }
+                    }
                 }
             }
         }
@@ -349,8 +334,12 @@ public final class PluginHost: Sendable {
             registry.libraryFingerprint = scan.libraryFingerprint
             registry.lastScan = scan
             registry.failedLoads = registry.failedLoads.filter { present.contains($0.key) }
+            registry.failedSince = registry.failedSince.filter { present.contains($0.key) }
             let gone = registry.runners.values.filter { !present.contains($0.name) }
-            for runner in gone { registry.runners[runner.name] = nil }
+            for runner in gone {
+                registry.runners[runner.name] = nil
+                registry.remembered[runner.name] = runner.level
+            }
             return gone.sorted { $0.name < $1.name }
         }
         for runner in removed {

@@ -14,7 +14,7 @@ enum PluginName {
     }
 
     /// Event names Beacon itself sends; a check may not claim them.
-    static let reservedEventNames: Set<String> = ["check-error", "done"]
+    static let reservedEventNames: Set<String> = ["check-error", "done", "status-change"]
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))

@@ -51,6 +51,8 @@ final class PluginRunner: Sendable {
         var lastStartLag: Double?
         var luaMemoryBytes = 0
         var pendingLoadError: CheckFailure?
+        /// The level of the latest outcome; kept across reloads that change the script.
+        var level: PluginLevel
         /// A new version came while a run used the old one: it runs as soon as that run ends.
         var newVersionWaiting = false
         var stopped = false
@@ -84,15 +86,17 @@ final class PluginRunner: Sendable {
     private let logger: Logger
     let metrics: PluginMetrics
 
+    /// `level`: what is known of the plugin's level from before (remembered by the store, or from
+    /// before a reload removed it).
     init(
         plugin: LoadedPlugin, sink: any PluginEventSink, admission: CheckAdmission, queues: CheckQueues,
-        logger: Logger
+        logger: Logger, level: PluginLevel = PluginLevel()
     ) {
         self.name = plugin.name
         let target = queues.target(for: plugin.name)
         self.state = Mutex(State(
             plugin: plugin, queue: DispatchQueue(label: "beacon.plugin.\(plugin.name)", target: target),
-            target: target))
+            target: target, level: level))
         self.sink = sink
         self.admission = admission
         self.queues = queues
@@ -250,7 +254,9 @@ final class PluginRunner: Sendable {
         let memory = plugin.sandbox.memoryInUse
         if case .failure(let failure) = outcome { metrics.failed(kind: failure.kind) }
         let now = Date().timeIntervalSince1970
-        let (stopped, backoff, releaseSlot) = state.withLock { state -> (Bool, Double?, Bool) in
+        let report = Self.statusReport(of: outcome)
+        let (stopped, backoff, releaseSlot, change, level) = state.withLock {
+            state -> (Bool, Double?, Bool, StatusChange?, PluginLevel) in
             let elapsed = finishedAt &- state.runStartedAt
             let releaseSlot = !state.slotReleased
             endRun(&state)
@@ -270,7 +276,10 @@ final class PluginRunner: Sendable {
                 state.lastErrorAt = now
             }
             let timedOut = if case .failure(let failure) = outcome { failure.kind == .timeout } else { false }
-            return (state.stopped, Self.updateBackoff(&state, timedOut: timedOut), releaseSlot)
+            let backoff = Self.updateBackoff(&state, timedOut: timedOut)
+            // A stopped plugin's last run changes nothing: its result is not published.
+            let change = state.stopped ? nil : state.level.apply(report, at: Self.unixTime(now))
+            return (state.stopped, backoff, releaseSlot, change, state.level)
         }
         if releaseSlot { admission.release() }
         guard !stopped else { return }
@@ -279,13 +288,37 @@ final class PluginRunner: Sendable {
             logger.warning(
                 "\(name).lua timed out \(Self.timeoutsBeforeBackoff) or more times in a row; backing off: next run in \(formatSeconds(backoff))")
         }
+        let (event, json) = switch outcome {
+        case .success(let result): (result.event, result.json)
+        case .failure(let failure): (CheckFailure.eventName, failure.eventJSON(plugin: name))
+        }
+        publish(event: event, json: json, change: change, level: level)
+    }
+
+    /// Publishes an outcome's event and, when the level changed, `status-change` after it (so the
+    /// newest event of the stream carries both the level and the result).
+    private func publish(event: String, json: [UInt8], change: StatusChange?, level: PluginLevel) {
+        sink.publish(plugin: name, event: event, json: json, level: level)
+        guard let change else { return }
+        let data = change.eventJSON(plugin: name, summary: level.summary, result: json)
+        sink.publish(plugin: name, event: StatusChange.eventName, json: data, level: level)
+    }
+
+    /// The level an outcome sets: the run's `beacon.status`, or `unknown` with the error.
+    static func statusReport(of outcome: CheckOutcome) -> StatusReport? {
         switch outcome {
-        case .success(let result):
-            sink.publish(plugin: name, event: result.event, json: result.json)
-        case .failure(let failure):
-            sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
+        case .success(let result): result.status
+        case .failure(let failure): StatusReport(level: .unknown, summary: failure.message)
         }
     }
+
+    /// Unix seconds to the millisecond, as the store keeps times.
+    static func unixTime(_ seconds: Double) -> Double {
+        (seconds * 1000).rounded() / 1000
+    }
+
+    /// The plugin's level now.
+    var level: PluginLevel { state.withLock { $0.level } }
 
     /// A version swapped in while the run that just ended used the old one runs now, instead of
     /// waiting for its next tick (a plugin that runs hourly would otherwise show the change an
@@ -371,7 +404,10 @@ final class PluginRunner: Sendable {
                 + "skipped until it returns")
         metrics.failed(kind: failure.kind)
         logger.error("\(name).lua: \(failure.message)")
-        sink.publish(plugin: name, event: CheckFailure.eventName, json: failure.eventJSON(plugin: name))
+        let report = Self.statusReport(of: .failure(failure))
+        let time = Self.unixTime(Date().timeIntervalSince1970)
+        let (change, level) = state.withLock { state in (state.level.apply(report, at: time), state.level) }
+        publish(event: CheckFailure.eventName, json: failure.eventJSON(plugin: name), change: change, level: level)
         return stuck.target
     }
 

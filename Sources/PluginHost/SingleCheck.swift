@@ -6,10 +6,12 @@ import Synchronization
 /// `beacon check FILE.lua`: loads one plugin and runs `check_status()` once under the same rules
 /// as the server, for plugin authors.
 public enum SingleCheck {
-    /// What one run produced: the event name and the encoded `data:`.
+    /// What one run produced: the event name, the encoded `data:`, and the level it set.
     public struct Output: Sendable {
         public var event: String
         public var json: [UInt8]
+        /// `status: critical (93% used)`, or nil when the run set no level.
+        public var statusLine: String?
     }
 
     /// Loads `path` and runs its check once. The error is a message to print as it is.
@@ -41,7 +43,10 @@ public enum SingleCheck {
             defer { plugin.sandbox.close(deadline: .after(seconds: 1)) }
             switch run(plugin) {
             case .success(let result):
-                return .success(Output(event: result.event, json: result.json))
+                let line = result.status.map { report in
+                    "status: \(report.level.rawValue)" + (report.summary.map { " (\($0))" } ?? "")
+                }
+                return .success(Output(event: result.event, json: result.json, statusLine: line))
             case .failure(let failure):
                 return .failure(SingleCheckError(message: "\(fileName): \(failure.kind.rawValue): \(failure.message)"))
             }

@@ -107,7 +107,7 @@ public final class SQLiteEventStore: EventStore {
         do {
             try pool.write { db in
                 let insert = try db.cachedStatement(
-                    sql: "INSERT INTO event(id, stream_id, name, data, time, status) VALUES (?, ?, ?, ?, ?, ?)")
+                    sql: "INSERT INTO event(id, stream_id, name, data, time, status, status_since) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 for event in events {
                     var streamId = state.streamIds[event.stream]
                     if streamId == nil {
@@ -239,6 +239,11 @@ public final class SQLiteEventStore: EventStore {
         } else {
             sqlite3_bind_null(statement, 6)
         }
+        if let since = event.statusSince {
+            sqlite3_bind_int64(statement, 7, since)
+        } else {
+            sqlite3_bind_null(statement, 7)
+        }
         let code = event.data.withUnsafeBufferPointer { data -> Int32 in
             // Bound without a copy: the bytes outlive the step that reads them.
             if let base = data.baseAddress {
@@ -256,7 +261,7 @@ public final class SQLiteEventStore: EventStore {
 
     /// The columns ``event(_:)`` reads, from `event e`.
     private static let select =
-        "SELECT e.id, s.name, e.name, e.data, e.time, e.status FROM event e JOIN stream s ON s.id = e.stream_id"
+        "SELECT e.id, s.name, e.name, e.data, e.time, e.status, e.status_since FROM event e JOIN stream s ON s.id = e.stream_id"
 
     /// A number kept in `store_state`; 0 when unset.
     private static func state(_ db: Database, _ key: String) throws -> Int64 {
@@ -280,7 +285,7 @@ public final class SQLiteEventStore: EventStore {
         return try Int64.fetchOne(db, sql: "SELECT id FROM event WHERE id >= ? ORDER BY id LIMIT 1", arguments: [low]) ?? low
     }
 
-    /// A row of (id, stream, name or NULL, data, time, status).
+    /// A row of (id, stream, name or NULL, data, time, status, status_since).
     private static func event(_ row: Row) -> StoredEvent {
         let id: Int64 = row[0]
         let stream: String = row[1]
@@ -288,9 +293,10 @@ public final class SQLiteEventStore: EventStore {
         let data: String = row[3]
         let time: Int64 = row[4]
         let status: String? = row[5]
+        let since: Int64? = row[6]
         return StoredEvent(
             id: UInt64(bitPattern: id), stream: stream, event: name ?? stream, data: Array(data.utf8),
-            unixMilliseconds: time, status: status)
+            unixMilliseconds: time, status: status, statusSince: since)
     }
 }
 

@@ -46,6 +46,11 @@ enum StoreSchema {
                 INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', (SELECT coalesce(max(id), 0) FROM event));
                 """)
         }
+        // Since when each event's stream has had its level (Unix ms; NULL when nothing was known),
+        // so that a restart knows it.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN status_since INTEGER")
+        }
         return migrator
     }
 

@@ -39,10 +39,13 @@ struct Check: ParsableCommand {
         case .success(let output):
             print("event: \(output.event)")
             print("data: \(String(decoding: output.json, as: UTF8.self))")
+            if let line = output.statusLine { print(line) }
             fflush(nil)
             return true
         case .failure(let error):
             printError("error: \(error.message)")
+            print("status: unknown")
+            fflush(nil)
             return false
         }
     }

@@ -1,8 +1,8 @@
-import EventHub
 import BeaconHTTP
+import EventHub
 import PluginHost
 
-/// Answers `/plugins` from the plugin host.
+/// Answers the status endpoints from the plugin host.
 struct HostStatus: StatusSource {
     let host: PluginHost
     let metrics: MetricsPage
@@ -14,15 +14,51 @@ struct HostStatus: StatusSource {
 
     /// The plugin's entry from `/plugins`, plus `history`: its most recent events, oldest first.
     func pluginJSON(named name: String) -> [UInt8]? {
-        guard var entry = host.pluginJSON(named: name), entry.last == UInt8(ascii: "}") else { return nil }
-        let events = hub.recentEvents(of: name, limit: Self.historyShown).map { event in
-            // Every data payload is one line of JSON made by the plugin host.
-            "{\"id\":\(event.id),\"event\":\(JSONText.quoted(event.event)),\"data\":\(event.data)}"
+        guard let status = host.pluginStatus(named: name) else { return nil }
+        let history = hub.recentEvents(of: name, limit: Self.historyShown).map { event in
+            PluginDetail.Event(id: event.id, event: event.event, data: JSONValue(json: Array(event.data.utf8)) ?? .null, status: event.status)
         }
-        entry.removeLast()
-        entry += Array(",\"history\":[\(events.joined(separator: ","))]}".utf8)
-        return entry
+        return StatusJSON.encode(PluginDetail(status: status, history: history))
     }
 
-    func metricsText() -> [UInt8]? { metrics.render() }
+    func statusJSON() -> [UInt8]? { StatusJSON.encode(host.overview()) }
+
+    func badgeLevel(named name: String) -> BadgeLevel? {
+        host.level(named: name).map { BadgeLevel(level: $0.storedStatus) }
+    }
+
+    func metricsText() -> [UInt8]? { metrics.render(levels: host.levels()) }
+}
+
+/// `GET /plugins/NAME`: the plugin's entry in `/plugins` and its recent events.
+struct PluginDetail: Encodable {
+    struct Event: Encodable {
+        var id: UInt64
+        var event: String
+        var data: JSONValue
+        /// The plugin's level once the event was published.
+        var status: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(event, forKey: .event)
+            try container.encode(data, forKey: .data)
+            try container.encode(status, forKey: .status)
+        }
+
+        private enum Key: String, CodingKey { case id, event, data, status }
+    }
+
+    var status: PluginStatus
+    /// Oldest first.
+    var history: [Event]
+
+    func encode(to encoder: any Encoder) throws {
+        try status.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(history, forKey: .history)
+    }
+
+    private enum Key: String, CodingKey { case history }
 }

@@ -1,6 +1,7 @@
 import EventHub
 import EventStore
 import Metrics
+import PluginHost
 import Prometheus
 import Synchronization
 
@@ -18,6 +19,8 @@ final class MetricsPage: Sendable {
     /// The event store's writer, when there is a store (its write durations go to swift-metrics).
     private let store: StoreWriter?
     private let storeBefore = Mutex(StoreWriter.Counters())
+    /// Plugins whose `beacon_plugin_status` the last scrape showed.
+    private let levelGauges = Mutex(Set<String>())
 
     /// Makes the Prometheus registry the process's swift-metrics backend. Call once, at start.
     init(hub: EventHub, store: StoreWriter? = nil) {
@@ -32,7 +35,8 @@ final class MetricsPage: Sendable {
             "conflated_events", "total", "Events replaced by a newer one for a slow subscriber."))
     }
 
-    func render() -> [UInt8] {
+    /// The page; `levels` gives `beacon_plugin_status` (absent for plugins without a level).
+    func render(levels: [String: PluginLevel] = [:]) -> [UInt8] {
         subscribers.set(Int64(hub.subscriberCount))
         let (stalledNow, conflatedNow) = (hub.stalledDisconnects, hub.conflatedEvents)
         let deliveredNow = hub.deliveries
@@ -52,7 +56,26 @@ final class MetricsPage: Sendable {
             registry.makeGauge(descriptor: Self.pluginSubscribers, labels: [("plugin", plugin)]).set(Int64(count))
         }
         if let store { renderStore(store) }
+        renderLevels(levels)
         return registry.emitToBuffer()
+    }
+
+    /// `beacon_plugin_status{plugin}`: 0 ok, 1 warning, 2 critical, 3 unknown; a plugin without a
+    /// level (or gone) has none.
+    private func renderLevels(_ levels: [String: PluginLevel]) {
+        var shown = Set<String>()
+        for (plugin, level) in levels {
+            guard let code = level.statusCode else { continue }
+            registry.makeGauge(descriptor: Self.pluginStatus, labels: [("plugin", plugin)]).set(Int64(code))
+            shown.insert(plugin)
+        }
+        let hidden = levelGauges.withLock { gauges in
+            defer { gauges = shown }
+            return gauges.subtracting(shown)
+        }
+        for plugin in hidden {
+            registry.unregisterGauge(registry.makeGauge(descriptor: Self.pluginStatus, labels: [("plugin", plugin)]))
+        }
     }
 
     private func renderStore(_ writer: StoreWriter) {
@@ -74,6 +97,8 @@ final class MetricsPage: Sendable {
             .increment(by: Int64(max(0, now.droppedEvents - before.droppedEvents)))
     }
 
+    private static var pluginStatus: MetricNameDescriptor { name(
+        "plugin_status", "", "A plugin's level: 0 ok, 1 warning, 2 critical, 3 unknown (absent without one).") }
     private static var eventsSent: MetricNameDescriptor { name("events_sent", "total", "Events written to subscribers, per plugin.") }
     private static var bytesSent: MetricNameDescriptor { name("bytes_sent", "total", "Bytes of events written to subscribers, per plugin.") }
     private static var pluginSubscribers: MetricNameDescriptor { name(

@@ -33,6 +33,7 @@ struct ServeRun {
         let hub = EventHub(configuration: settings.hubConfiguration, storage: storage)
         let metrics = MetricsPage(hub: hub, store: storage?.writer)
         let pluginHost = PluginHost(configuration: settings.hostConfiguration, sink: HubSink(hub: hub), logger: logger)
+        pluginHost.remember(HubSink.rememberedLevels(storage?.opening))
 
         let summary: ReloadSummary
         do {

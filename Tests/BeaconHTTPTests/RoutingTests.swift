@@ -46,6 +46,28 @@ struct RoutingTests {
         try await server.stop()
     }
 
+    @Test func levelRoutes() async throws {
+        let server = try await TestServer.start()
+        let status = try #require(try self.get(server, "/status"))
+        #expect(status.status == 200 && status.header("Content-Type") == "application/json")
+        #expect(status.bodyText == "{\"status\":\"warning\"}")
+        let badge = try #require(try self.get(server, "/badge/a.svg"))
+        #expect(badge.status == 200)
+        #expect(badge.header("Content-Type") == "image/svg+xml; charset=utf-8")
+        #expect(badge.header("Cache-Control") == "no-cache")
+        #expect(badge.bodyText.hasPrefix("<svg ") && badge.bodyText.contains(">a: warning</title>"))
+        #expect(try self.get(server, "/badge/b.svg")?.bodyText.contains(">b: none</title>") == true)
+        for (target, name) in [("/badge/zz.svg", "zz"), ("/badge/%3Cx%3E.svg", "<x>")] {
+            let missing = try #require(try self.get(server, target))
+            #expect(missing.status == 404, "\(target)")
+            #expect(missing.header("Content-Type") == "application/json")
+            #expect(missing.bodyText == "{\"error\":\"unknown plugin\",\"plugin\":\"\(name)\"}", "\(target)")
+        }
+        #expect(try self.get(server, "/badge/a")?.status == 404)
+        #expect(try self.get(server, "/badge/a.svg", method: "HEAD")?.status == 200)
+        try await server.stop()
+    }
+
     @Test(arguments: [
         "/events/../a", "/events/%2e%2e", "/events/%2E%2E%2Fa", "/events/a%00", "/events/a%2F", "/events/",
         "/events/a/b", "/events/%zz", "/events/a%20b", "/plugins/..%2F..%2Fetc", "/plugins/%00", "/events/%C3%A9",

@@ -18,6 +18,19 @@ import Testing
                 result.output == "event: disk.usage\ndata: {\"pct\":0.5,\"used\":3}\n", "\(result.output)")
     }
 
+    @Test func checkShowsTheLevelTheRunSet() throws {
+        let folder = try PluginFolder()
+        defer { folder.delete() }
+        try folder.write("disk.lua", #"schedule = "10s" function check_status() beacon.status("critical", "93% used") return { pct = 93 } end"#)
+        let result = try runBeacon(["check", folder.url.appendingPathComponent("disk.lua").path])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output == "event: disk\ndata: {\"pct\":93}\nstatus: critical (93% used)\n", "\(result.output)")
+        try folder.write("bad.lua", #"schedule = "10s" function check_status() error("no disk") end"#)
+        let failing = try runBeacon(["check", folder.url.appendingPathComponent("bad.lua").path])
+        #expect(failing.status == 1)
+        #expect(failing.output == "status: unknown\n", "\(failing.output)")
+    }
+
     @Test func checkFailsWithTheErrorOnABrokenPlugin() throws {
         let folder = try PluginFolder()
         defer { folder.delete() }

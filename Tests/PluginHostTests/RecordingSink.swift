@@ -8,6 +8,10 @@ final class RecordingSink: PluginEventSink {
         var plugin: String
         var event: String
         var json: String
+        /// The plugin's level once the event was published (nil: none, or sent without one).
+        var status: String?
+        /// Unix seconds since when it holds.
+        var since: Double?
     }
 
     private let state = Mutex<(added: [String], published: [Published], removed: [(String, PluginRemoval)])>(([], [], []))
@@ -16,6 +20,13 @@ final class RecordingSink: PluginEventSink {
 
     func publish(plugin name: String, event: String, json: [UInt8]) {
         state.withLock { $0.published.append(Published(plugin: name, event: event, json: String(decoding: json, as: UTF8.self))) }
+    }
+
+    func publish(plugin name: String, event: String, json: [UInt8], level: PluginLevel) {
+        let published = Published(
+            plugin: name, event: event, json: String(decoding: json, as: UTF8.self), status: level.storedStatus,
+            since: level.since)
+        state.withLock { $0.published.append(published) }
     }
 
     func pluginRemoved(_ name: String, reason: PluginRemoval) { state.withLock { $0.removed.append((name, reason)) } }

@@ -26,6 +26,7 @@ import Testing
         let store = try SQLiteEventStore(path: path)
         let opening = try store.opening()
         #expect(opening.highestId == 30 && opening.latest.map(\.id) == [29, 30])
+        #expect(opening.latest.allSatisfy { $0.status == nil && $0.statusSince == nil })
         #expect(try store.events(after: 20, streams: ["a"], limit: 100).events.map(\.id) == [22, 24, 26, 28, 30])
         try store.append([event(31, "a", "31", at: 1_700_000_031_000)])
         #expect(try store.history(of: "a", in: Int64.min...Int64.max, limit: 3).map(\.id) == [28, 30, 31])

@@ -1,6 +1,6 @@
 -- Disk use of a few mount points, from `df -P` through beacon.exec, classified with the shared
 -- helper in lib/thresholds.lua. Every minute. Sends "disk_usage", "disk_usage.warn" or
--- "disk_usage.crit".
+-- "disk_usage.crit", and sets the level: critical from 90% used, warning from 80%.
 schedule = "1m"
 
 local thresholds = require("thresholds")
@@ -13,7 +13,7 @@ function check_status()
   if not run then error(err) end
   if run.code ~= 0 then error("df exited with " .. run.code .. ": " .. run.stderr) end
 
-  local mounts, worst = {}, "ok"
+  local mounts, worst, fullest = {}, "ok", nil
   for line in run.stdout:gmatch("[^\n]+") do
     -- Filesystem 1024-blocks Used Available Capacity Mounted-on
     local blocks, used, pct, mount = line:match("^%S+%s+(%d+)%s+(%d+)%s+%d+%s+(%d+)%%%s+(.+)$")
@@ -26,7 +26,10 @@ function check_status()
         level = level,
       }
       worst = thresholds.worst(worst, level)
+      if not fullest or mounts[mount].used_pct > mounts[fullest].used_pct then fullest = mount end
     end
   end
+  if not fullest then error("df listed none of " .. table.concat(MOUNTS, ", ")) end
+  beacon.status(thresholds.status[worst], string.format("%s %d%% used", fullest, mounts[fullest].used_pct))
   return { mounts = mounts, level = worst }, thresholds.event("disk_usage", worst)
 end

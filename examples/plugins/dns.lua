@@ -1,6 +1,6 @@
 -- Name resolution as the system does it, with `getent ahosts` through beacon.exec (getent follows
 -- nsswitch.conf: /etc/hosts, DNS, ...), every minute.
--- Sends "dns", or "dns.failed" when a name does not resolve.
+-- Sends "dns", or "dns.failed" when a name does not resolve; the level is then critical.
 schedule = "1m"
 timeout = "10s"
 
@@ -29,6 +29,10 @@ function check_status()
     if not names[name].ok then failed = failed + 1 end
   end
   local result = { names = names, failed = failed }
-  if failed > 0 then return result, "dns.failed" end
+  if failed > 0 then
+    beacon.status("critical", failed .. " of " .. #NAMES .. " names do not resolve")
+    return result, "dns.failed"
+  end
+  beacon.status("ok")
   return result
 end

@@ -1,5 +1,6 @@
 -- Memory use from /proc/meminfo, every 10 seconds. Sends the event "memory", or
 -- "memory.low" when less than 10% is available, so a dashboard can listen for just that.
+-- The level is critical below 10% available, warning below 20%.
 schedule = "10s"
 
 local function meminfo()
@@ -19,6 +20,12 @@ function check_status()
     available_mib = available // 1024,
     used_pct = math.floor((1 - available / total) * 1000 + 0.5) / 10,
   }
-  if available / total < 0.10 then return status, "memory.low" end
+  local free = available / total
+  local summary = string.format("%.0f%% available", free * 100)
+  if free < 0.10 then
+    beacon.status("critical", summary)
+    return status, "memory.low"
+  end
+  beacon.status(free < 0.20 and "warning" or "ok", summary)
   return status
 end

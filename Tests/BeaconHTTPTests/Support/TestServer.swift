@@ -6,6 +6,15 @@ import Logging
 struct FixedStatus: StatusSource {
     func pluginsJSON() -> [UInt8] { Array("[{\"name\":\"a\"}]".utf8) }
     func pluginJSON(named name: String) -> [UInt8]? { name == "a" ? Array("{\"name\":\"a\"}".utf8) : nil }
+    func statusJSON() -> [UInt8]? { Array("{\"status\":\"warning\"}".utf8) }
+    /// `a` is at warning, `b` has no level, others are unknown plugins.
+    func badgeLevel(named name: String) -> BadgeLevel? {
+        switch name {
+        case "a": BadgeLevel(level: "warning")
+        case "b": BadgeLevel(level: nil)
+        default: nil
+        }
+    }
 }
 
 /// A hub and a real server on 127.0.0.1, port 0.

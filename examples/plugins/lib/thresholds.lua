@@ -22,6 +22,9 @@ function thresholds.worst(a, b)
   return a
 end
 
+-- The level beacon.status takes for one of ours: "ok", "warning" or "critical".
+thresholds.status = { ok = "ok", warn = "warning", crit = "critical" }
+
 -- The event name for a level: "disk" when ok, "disk.warn" or "disk.crit" otherwise.
 function thresholds.event(base, level)
   if level == "ok" then return base end
