@@ -345,7 +345,8 @@ public final class PluginHost: Sendable {
         for runner in removed {
             runner.stop()
             runner.abandonRun()
-            sink.pluginRemoved(runner.name, reason: .deleted)
+            // After a result its last run was publishing: the stream's end comes last.
+            runner.afterCurrentBlock { [sink] in sink.pluginRemoved(runner.name, reason: .deleted) }
             summary.removed.append(runner.name)
         }
         return summary

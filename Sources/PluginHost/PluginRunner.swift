@@ -120,6 +120,14 @@ final class PluginRunner: Sendable {
         }
     }
 
+    /// Runs `body` after the block in progress on the plugin's queue, if any: a run that was
+    /// ending when the plugin stopped publishes its result before `body` runs. At once when the
+    /// plugin is stuck in C: that run publishes nothing once the plugin is stopped.
+    func afterCurrentBlock(_ body: @escaping @Sendable () -> Void) {
+        let (queue, stuck) = state.withLock { ($0.queue, $0.stuck) }
+        if stuck { body() } else { queue.async(execute: body) }
+    }
+
     /// Runs `body` on the plugin's queue after the plugins already waiting for the shared queue
     /// (a plugin queue drains everything it is given at once, so a plain `submit` from its own
     /// block would go first).
