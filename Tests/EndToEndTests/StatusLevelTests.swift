@@ -99,6 +99,38 @@ import Testing
         #expect(resumed.first?.numericId == beforeChange + 1)
     }
 
+    @Test(.timeLimit(.minutes(1))) func aSIGHUPThatChangesTheScriptKeepsTheLevelAndItsSince() throws {
+        let plugins = try PluginFolder()
+        defer { plugins.delete() }
+        let folder = try StoreFolder()
+        defer { folder.delete() }
+        let levelFile = folder.path("level")
+        try "critical\n".write(toFile: levelFile, atomically: true, encoding: .utf8)
+        try plugins.write("web.lua", levelFromFile(levelFile))
+        let server = try BeaconProcess(plugins: plugins.url)
+        defer { server.stop() }
+        let stream = try TestConnection(port: server.port)
+        try stream.get("/events/web")
+        _ = try stream.readHead()
+        #expect(stream.nextEvent(seconds: 10)?.event == "web")
+        let since = try #require(try level(server.port, "web").since)
+
+        // A new version at the same level: no change, the same since.
+        try plugins.write("web.lua", levelFromFile(levelFile) + "-- version 2\n")
+        server.send(signal: SIGHUP)
+        #expect(server.waitForLog("changed: web"), "\(server.log)")
+        var seen: [SSEEvent] = []
+        while seen.filter({ $0.event == "web" }).count < 3, let event = stream.nextEvent(seconds: 10) { seen.append(event) }
+        #expect(!seen.contains { $0.event == "status-change" }, "\(seen)")
+        #expect(try level(server.port, "web") == ("critical", since))
+
+        // The level changes afterwards: the change says since when critical held.
+        try "ok\n".write(toFile: levelFile, atomically: true, encoding: .utf8)
+        let change = try #require(stream.nextEvent(seconds: 10) { $0.event == "status-change" }?.object)
+        #expect(change["from"] as? String == "critical" && change["to"] as? String == "ok")
+        #expect(change["since"] as? Double == since)
+    }
+
     @Test(.timeLimit(.minutes(1))) func statusBadgeAndMetricsShowTheLevels() throws {
         let plugins = try PluginFolder()
         defer { plugins.delete() }
