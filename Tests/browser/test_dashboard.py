@@ -1,4 +1,6 @@
-"""The dashboard at `/` in headless Chromium: cards, errors, connection state, reloads, restarts."""
+"""The dashboard at `/` in headless Chromium: cards, errors, connection state, reloads, restarts.
+
+Levels, order, the uptime bar, the detail view and the keyboard: test_dashboard_levels.py."""
 
 from __future__ import annotations
 
@@ -87,33 +89,45 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     browser.get(server.base + "/")
     browser.execute_script("window.pwned = undefined;")
 
-    # The page is self-contained: everything it loaded came from this origin.
+    # The page is self-contained: everything it loaded came from this origin, and its own
+    # Content-Security-Policy allows nothing else.
     html = browser.page_source
     assert not re.search(r"https://|//[a-z0-9.-]+\.(?:com|net|org|io)/(?!2000/svg)", html, re.I), "external URL in the page"
     resources = browser.execute_script("return performance.getEntriesByType('resource').map(r => r.name);")
     assert all(r.startswith(server.base + "/") for r in resources), resources
     assert browser.execute_script("return document.documentElement.lang") == "en"
+    policy = browser.execute_script(
+        "return document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content")
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy, policy
 
-    # A card per plugin, with its value; the overridden event name gets a card of its own.
-    all_cards = {"alpha", "beta", "broken", "hostile", "ovr", "ovr.special", "slow", "nosched"}
+    # A card per plugin, with its value; an event name a check returned gets no card of its own.
+    all_cards = {"alpha", "beta", "broken", "hostile", "ovr", "slow", "nosched"}
     wait_for(lambda: all_cards == set(card_keys(browser)), 10, "a card per plugin")
     wait_for(lambda: connection_state(browser) == ["live", "live"], 10, "the connection state 'live'")
     wait_for(lambda: text(browser, '[data-plugin="alpha"] dd[data-key="label"]') == "x <b>&amp;</b>", 10, "alpha's label")
-    assert text(browser, '[data-plugin="alpha"] dd[data-key="nested"]') == '{"ok":true}'
+    # A nested object is nested rows, not JSON text.
+    assert text(browser, '[data-plugin="alpha"] dd[data-key="nested"] > dl.rows > dt') == "ok"
+    assert text(browser, '[data-plugin="alpha"] dd[data-key="nested"] > dl.rows > dd[data-key="ok"]') == "true"
+    assert "{" not in text(browser, '[data-plugin="alpha"] .value')
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] .value b')
     wait_for(lambda: re.fullmatch(r"[0-9,]+", text(browser, '[data-plugin="beta"] .value .big') or ""), 10,
              "beta's number, shown large")
     wait_for(lambda: text(browser, '[data-plugin="slow"] .value .text') == "once", 10, "slow's string")
-    wait_for(lambda: text(browser, '[data-plugin="ovr.special"] dd[data-key="level"]'), 10, "the overridden event's value")
-    wait_for(lambda: "ovr.special" in (text(browser, '[data-plugin="ovr"] .value') or ""), 10,
-             "the plugin's card pointing at its overridden event")
-    wait_for(lambda: text(browser, '[data-plugin="ovr.special"] h2 .via') == "event from ovr", 10,
-             "the overridden event's card naming its plugin")
+    # Results sent under a name the check returned join their plugin's card, with that name,
+    # and keep coming live.
+    level = lambda: text(browser, '[data-plugin="ovr"] dd[data-key="level"] .v')
+    wait_for(level, 10, "the returned event's value on its plugin's card")
+    assert text(browser, '[data-plugin="ovr"] .via') == "latest result: event ovr.special"
+    first = int(level())
+    wait_for(lambda: int(level()) > first, 10, "the returned event's value to go on live")
 
-    # Numeric fields get a sparkline once there is history.
-    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] dd[data-key="count"] svg.spark polyline'),
-             10, "a sparkline for alpha.count")
-    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-plugin="beta"] svg.spark'), 10, "a sparkline for beta")
+    # Numeric fields get a chart with a time axis once there is history.
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] dd[data-key="count"] figure.chart polyline'),
+             10, "a chart for alpha.count")
+    axis = browser.execute_script(
+        "return [...document.querySelectorAll('[data-plugin=\"alpha\"] dd[data-key=\"count\"] .axis span')].map(s => s.textContent)")
+    assert len(axis) == 2 and all(re.fullmatch(r"\d\d:\d\d(:\d\d)?", t) for t in axis), axis
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, '[data-plugin="beta"] .value figure.chart'), 10, "a chart for beta")
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-plugin="alpha"] dd[data-key="label"] svg')
 
     # A failing check: red, with its message as text (no markup from the data).
@@ -139,7 +153,7 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     # The age ticks: the hourly plugin ran once, its "updated … ago" keeps moving.
     wait_for(lambda: re.fullmatch(r"[2-9] s ago|1[0-9] s ago", text(browser, '[data-plugin="slow"] time.age') or ""), 6,
              "slow's age to tick past 2 s")
-    screenshot(browser, "dashboard")
+    screenshot(browser, "dashboard-cards")
     problems = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
     assert not problems, problems
 
@@ -166,8 +180,8 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     (plugins / "gamma.lua").unlink()  # the new process starts without gamma
     beacon_server(port=port)
     wait_for(lambda: connection_state(browser) == ["live", "live"], 15, "'live' after the restart")
-    before = text(browser, '[data-plugin="alpha"] dd[data-key="count"]')
-    wait_for(lambda: text(browser, '[data-plugin="alpha"] dd[data-key="count"]') != before, 10, "new values after the restart")
+    before = text(browser, '[data-plugin="alpha"] dd[data-key="count"] .v')
+    wait_for(lambda: text(browser, '[data-plugin="alpha"] dd[data-key="count"] .v') != before, 10, "new values after the restart")
     wait_for(lambda: "gamma" not in card_keys(browser), 10, "gamma's card to go (not in /plugins after the restart)")
     assert browser.execute_script("return window.pwned") is None
     screenshot(browser, "dashboard-after-restart")

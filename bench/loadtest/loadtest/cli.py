@@ -7,7 +7,7 @@ import signal
 import sys
 import tempfile
 
-from . import fanout, http_checks, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
+from . import dashboard, fanout, http_checks, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
 from .options import out_of_range
 from .repo import RunError, SetupError
 
@@ -20,6 +20,7 @@ TOOLS = {
     "reload-storm": reload_storm,
     "store": store,
     "http-checks": http_checks,
+    "dashboard": dashboard,
 }
 
 

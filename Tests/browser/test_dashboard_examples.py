@@ -1,0 +1,49 @@
+"""The example plugins on the dashboard: every one gets a card with its level and its result as
+rows. With BEACON_SCREENSHOTS=DIR it saves DIR/dashboard.png, the picture in the README."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+from conftest import ROOT, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_example_plugins(browser, plugins, beacon_server):
+    # The examples check the server they run in at 127.0.0.1:8080; here it listens on a free port.
+    port = free_port()
+    examples = ROOT / "examples" / "plugins"
+    shutil.copytree(examples / "lib", plugins / "lib")
+    for script in examples.glob("*.lua"):
+        (plugins / script.name).write_text(script.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    server = beacon_server(port=port)
+    browser.get_log("browser")
+    browser.set_window_size(1280, 820)
+    browser.get(server.base + "/")
+    names = sorted(script.stem for script in examples.glob("*.lua"))
+
+    def shown():
+        return browser.execute_script(
+            "return [...document.querySelectorAll('#cards > li.card')].filter(c => c.dataset.level !== 'none' &&"
+            " c.querySelector('.value dl, .value .big')).map(c => c.dataset.plugin).sort()")
+
+    wait_for(lambda: shown() == names, 20, f"a card with a level and rows for each of {names}")
+    assert not browser.execute_script(
+        "return [...document.querySelectorAll('#cards .value')].some(v => v.textContent.includes('{\"'))")
+    folder = os.environ.get("BEACON_SCREENSHOTS")
+    if folder:
+        # Let the bars and charts gather a few points first.
+        wait_for(lambda: len(browser.find_elements("css selector", "#cards figure.chart")) >= 6, 30, "a few charts")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(Path(folder) / "dashboard.png"))
+    browser.set_window_size(1280, 900)
+    problems = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert not problems, problems
