@@ -59,6 +59,8 @@ extension Dashboard {
             if (text !== undefined) element.textContent = text;
             return element;
           }
+          function setText(element, text) { if (element.textContent !== text) element.textContent = text; }
+          function setData(element, key, value) { if (element.dataset[key] !== value) element.dataset[key] = value; }
           function svgNode(tag, attributes) {
             const element = document.createElementNS(SVG, tag);
             for (const key in attributes) element.setAttribute(key, attributes[key]);
@@ -296,7 +298,10 @@ extension Dashboard {
             }
             mark() { dirty.add(this); if (detail === this) detailDirty = true; schedule(); }
 
+            // Whether anything shown changed.
             setLevel(level, since, summary) {
+              const changed = level !== this.level || (summary !== undefined && summary !== this.summary) ||
+                (since && since !== this.since);
               if (level !== this.level) {
                 this.level = level;
                 moved.add(this);
@@ -304,6 +309,7 @@ extension Dashboard {
               }
               if (since) this.since = since;
               if (summary !== undefined) this.summary = summary;
+              return changed;
             }
             keep(list, item, max) { list.push(item); if (list.length > max) list.splice(0, list.length - max); }
             addEvent(id, t, event, data) { this.keep(this.events, { id, t, event, level: this.level, data }, EVENTS); }
@@ -340,15 +346,20 @@ extension Dashboard {
             // An entry of /plugins, read when `started` was the update count: what the stream has
             // updated since is newer and stays.
             status(p, started) {
+              const old = this.info;
               this.info = p;
+              // Redrawn only when something it shows changed (or its detail is open: runs, times).
+              let changed = !old || old.state !== p.state || old.schedule !== p.schedule || detail === this ||
+                JSON.stringify(old.load_error) !== JSON.stringify(p.load_error);
               const failed = p.state === "failed" && !p.last_run_at;
               if (this.levelSeq <= started) {
                 const level = levelOf(p.status) || (failed && p.load_error ? "unknown" : null);
-                this.setLevel(level, typeof p.status_since === "number" ? p.status_since : null,
-                  typeof p.summary === "string" ? p.summary : "");
+                changed = this.setLevel(level, typeof p.status_since === "number" ? p.status_since : null,
+                  typeof p.summary === "string" ? p.summary : "") || changed;
                 if (!this.timeline.length && level !== null && !failed) this.timeline.push({ t: this.since || nowS(), level, id: 0 });
               }
-              if (this.resultSeq <= started && p.last_run_at) {
+              if (this.resultSeq <= started && p.last_run_at && p.last_run_at !== this.at) {
+                changed = true;
                 this.at = p.last_run_at;
                 if (p.last_result !== null && p.last_result !== undefined) {
                   this.result = p.last_result;
@@ -358,7 +369,7 @@ extension Dashboard {
                 this.error = err && err.at === p.last_run_at ? { kind: err.kind, message: err.message, at: err.at } : null;
               }
               if (this.visible && this.history === "none") wantHistory(this);
-              this.mark();
+              if (changed) this.mark();
             }
 
             // History entries (oldest first) replace what came before them; live updates newer than the
@@ -441,21 +452,21 @@ extension Dashboard {
             // Level, summary and error: cheap, done for every card that changed.
             renderHead() {
               const p = this.p, level = p.level || "none";
-              this.root.dataset.level = level;
-              this.badge.textContent = p.level || "no level";
-              this.statusText.textContent = p.summary || "";
+              setData(this.root, "level", level);
+              setText(this.badge, p.level || "no level");
+              setText(this.statusText, p.summary || "");
               this.statusText.hidden = !p.summary;
               showError(this.error, p.error, p.info);
-              this.root.dataset.failed = this.error.hidden ? "false" : "true";
+              setData(this.root, "failed", this.error.hidden ? "false" : "true");
               const via = p.result !== undefined && p.event !== p.name;
               this.via.hidden = !via;
-              this.via.textContent = via ? "latest result: event " + p.event : "";
-              this.root.dataset.event = p.event;
+              setText(this.via, via ? "latest result: event " + p.event : "");
+              setData(this.root, "event", p.event);
               const info = p.info || {};
               const meta = [];
               if (typeof info.schedule === "number") meta.push("every " + duration(info.schedule));
               if (info.state && info.state !== "idle" && info.state !== "queued" && info.state !== "running") meta.push(info.state);
-              this.meta.textContent = meta.join(" · ");
+              setText(this.meta, meta.join(" · "));
             }
             // The result's rows, charts, uptime bar and age: only for cards in view.
             renderBody() {
@@ -470,8 +481,8 @@ extension Dashboard {
             tick() {
               const t = this.p.at;
               if (!t) return;
-              this.age.dateTime = new Date(t * 1000).toISOString();
-              this.age.textContent = ago(t);
+              if (this.ageAt !== t) { this.ageAt = t; this.age.dateTime = new Date(t * 1000).toISOString(); }
+              setText(this.age, ago(t));
             }
           }
 

@@ -4,6 +4,8 @@ They check function (everyone connected, events arrived in order, the verdict), 
 import json
 import re
 
+import pytest
+
 
 def passed(done):
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
@@ -102,3 +104,14 @@ def test_http_checks(run_tool):
     assert median > 150  # the 200 ms answers were waited for
     assert re.search(r"beacon: runs \d+, ticks skipped \d+ \(\d+ of them by the plugins checking /never, backing off\), failures \{.*\}", out), out
     assert "start lag:" in out and "% of one core; threads at most" in out
+
+
+def test_dashboard(run_tool):
+    pytest.importorskip("selenium", reason="the dashboard tool drives Chromium through selenium (scripts/test-browser installs it)")
+    out = passed(run_tool("dashboard", "--plugins", "30", "--schedule", "500ms", "--loads", "2", "--settle", "1",
+                          timeout=180))
+    loads = re.findall(r"load \d: first render \d+ ms \(/plugins read \d+ ms\), 30 cards; in 1 s after: (\d+) history "
+                       r"requests, at most (\d) at once", out)
+    assert len(loads) == 2, out
+    assert all(int(requests) >= 1 and 1 <= int(most) <= 4 for requests, most in loads), loads
+    assert re.search(r"^first render: \d+ ms \(\d+-\d+\)", out, re.M), out
