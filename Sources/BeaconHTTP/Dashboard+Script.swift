@@ -43,7 +43,7 @@ extension Dashboard {
           let source = null, listening = new Set(), lastId = "", reopenDelay = 1000, refreshing = null;
           let seq = 0;                   // counts stream updates, to tell whether /plugins is older
           const dirty = new Set(), stale = new Set(), moved = new Set();
-          let frame = 0, idle = 0, summaryDirty = true, detail = null, detailDirty = false;
+          let frame = 0, idle = 0, summaryDirty = true, detail = null, detailDirty = false, detailAt = 0, detailTimer = 0;
           const queue = [];              // plugins waiting for their history
           let inFlight = 0;
 
@@ -311,6 +311,12 @@ extension Dashboard {
               if (summary !== undefined) this.summary = summary;
               return changed;
             }
+            // A point of the uptime bar's timeline when the level differs from its last one.
+            noteLevel(t, id) {
+              const last = this.timeline[this.timeline.length - 1];
+              if (last ? last.level === this.level : this.level === null) return;
+              this.keep(this.timeline, { t: last ? Math.max(t, last.t) : t, level: this.level, id }, 2 * POINTS);
+            }
             keep(list, item, max) { list.push(item); if (list.length > max) list.splice(0, list.length - max); }
             addEvent(id, t, event, data) { this.keep(this.events, { id, t, event, level: this.level, data }, EVENTS); }
 
@@ -338,7 +344,7 @@ extension Dashboard {
               const t = nowS();
               this.levelSeq = ++seq;
               this.setLevel(levelOf(data.to), t, typeof data.summary === "string" ? data.summary : undefined);
-              this.keep(this.timeline, { t, level: this.level, id }, 2 * POINTS);
+              this.noteLevel(t, id);
               this.addEvent(id, t, "status-change", data);
               this.mark();
             }
@@ -356,7 +362,7 @@ extension Dashboard {
                 const level = levelOf(p.status) || (failed && p.load_error ? "unknown" : null);
                 changed = this.setLevel(level, typeof p.status_since === "number" ? p.status_since : null,
                   typeof p.summary === "string" ? p.summary : "") || changed;
-                if (!this.timeline.length && level !== null && !failed) this.timeline.push({ t: this.since || nowS(), level, id: 0 });
+                if (!failed) this.noteLevel(this.since || nowS(), 0);
               }
               if (this.resultSeq <= started && p.last_run_at && p.last_run_at !== this.at) {
                 changed = true;
@@ -403,8 +409,7 @@ extension Dashboard {
               for (const points of series.values()) if (points.length > POINTS) points.splice(0, points.length - POINTS);
               this.series = series;
               this.events = events.concat(this.events.filter(later)).slice(-EVENTS);
-              const last = this.timeline[this.timeline.length - 1];
-              if (!last || last.level !== this.level) this.timeline.push({ t: nowS(), level: this.level, id: 0 });
+              this.noteLevel(nowS(), 0);
               this.mark();
             }
           }
@@ -525,7 +530,12 @@ extension Dashboard {
             }
             dirty.clear();
             if (summaryDirty) summarize();
-            if (detail && detailDirty) renderDetail();
+            if (detail && detailDirty) {
+              // At most once a second: a fast plugin would otherwise redraw it under the reader's eyes.
+              const wait = 1000 - (performance.now() - detailAt);
+              if (wait <= 0) renderDetail();
+              else if (!detailTimer) detailTimer = setTimeout(() => { detailTimer = 0; schedule(); }, wait);
+            }
             if (stale.size && !idle) idle = (window.requestIdleCallback || ((f) => setTimeout(f, 50)))(renderStale);
           }
 
@@ -662,6 +672,7 @@ extension Dashboard {
           }
           function renderDetail() {
             detailDirty = false;
+            detailAt = performance.now();
             const p = detail, info = p.info || {};
             dialog.dataset.level = p.level || "none";
             dialog.dataset.plugin = p.name;

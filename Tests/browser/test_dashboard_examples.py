@@ -1,5 +1,5 @@
-"""The example plugins on the dashboard: every one gets a card with its level and its result as
-rows. With BEACON_SCREENSHOTS=DIR it saves DIR/dashboard.png, the picture in the README."""
+"""The example plugins on the dashboard: every one gets a card with its result as rows, and a
+level when it calls beacon.status. With BEACON_SCREENSHOTS=DIR it saves DIR/dashboard.png, the picture in the README."""
 
 from __future__ import annotations
 
@@ -23,19 +23,23 @@ def test_example_plugins(browser, plugins, beacon_server):
     examples = ROOT / "examples" / "plugins"
     shutil.copytree(examples / "lib", plugins / "lib")
     for script in examples.glob("*.lua"):
-        (plugins / script.name).write_text(script.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+        text = script.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}").replace("port = 8080", f"port = {port}")
+        (plugins / script.name).write_text(text)
     server = beacon_server(port=port)
     browser.get_log("browser")
     browser.set_window_size(1280, 820)
     browser.get(server.base + "/")
     names = sorted(script.stem for script in examples.glob("*.lua"))
+    leveled = sorted(script.stem for script in examples.glob("*.lua") if "beacon.status(" in script.read_text())
+    assert leveled, "no example plugin calls beacon.status"
 
-    def shown():
+    def shown(level):
         return browser.execute_script(
-            "return [...document.querySelectorAll('#cards > li.card')].filter(c => c.dataset.level !== 'none' &&"
-            " c.querySelector('.value dl, .value .big')).map(c => c.dataset.plugin).sort()")
+            "return [...document.querySelectorAll('#cards > li.card')].filter(c => c.querySelector('.value dl, .value .big')"
+            " && (!arguments[0] || c.dataset.level !== 'none')).map(c => c.dataset.plugin).sort()", level)
 
-    wait_for(lambda: shown() == names, 20, f"a card with a level and rows for each of {names}")
+    wait_for(lambda: shown(False) == names, 20, f"a card with rows for each of {names}")
+    wait_for(lambda: set(leveled) <= set(shown(True)), 10, f"a level on the cards of {leveled}")
     assert not browser.execute_script(
         "return [...document.querySelectorAll('#cards .value')].some(v => v.textContent.includes('{\"'))")
     folder = os.environ.get("BEACON_SCREENSHOTS")
