@@ -38,8 +38,12 @@ def test_example_plugins(browser, plugins, beacon_server):
             "return [...document.querySelectorAll('#cards > li.card')].filter(c => c.querySelector('.value dl, .value .big')"
             " && (!arguments[0] || c.dataset.level !== 'none')).map(c => c.dataset.plugin).sort()", level)
 
-    wait_for(lambda: shown(False) == names, 20, f"a card with rows for each of {names}")
-    wait_for(lambda: set(leveled) <= set(shown(True)), 10, f"a level on the cards of {leveled}")
+    try:
+        # Some examples run programs (df, getent): on a busy machine their first result takes a while.
+        wait_for(lambda: shown(False) == names, 30, f"a card with rows for each of {names}")
+        wait_for(lambda: set(leveled) <= set(shown(True)), 10, f"a level on the cards of {leveled}")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nwith rows: {shown(False)}; with a level: {shown(True)}\n{server.log()}") from None
     assert not browser.execute_script(
         "return [...document.querySelectorAll('#cards .value')].some(v => v.textContent.includes('{\"'))")
     folder = os.environ.get("BEACON_SCREENSHOTS")
