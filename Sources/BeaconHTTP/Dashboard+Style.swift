@@ -68,17 +68,18 @@ extension Dashboard {
         dl.rows dt { color: var(--muted); overflow-wrap: anywhere; }
         dl.rows dd { margin: 0; min-width: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
         dl.rows dd.nested { grid-column: 1 / -1; }
-        dl.rows dd.number, .value div.number { display: flex; align-items: center; gap: .5rem;
+        dl.rows dd.number, .value div.number { display: flex; align-items: center; gap: .15rem .5rem; flex-wrap: wrap;
           font-variant-numeric: tabular-nums; font-weight: 600; }
         dd.number .v { flex: none; }
         .more-rows { color: var(--muted); font-size: .8rem; }
         figure { margin: 0; }
-        figure.chart { display: flex; flex-direction: column; flex: 1 1 4rem; max-width: 9rem; min-width: 0;
+        figure.chart { display: flex; flex-direction: column; flex: 1 1 5rem; max-width: 9rem; min-width: 5rem;
           margin-left: auto; font-weight: normal; color: var(--accent); }
         figure.chart svg { width: 100%; height: 1.5rem; overflow: visible; }
         figure.chart.large { width: 100%; max-width: none; margin: 0; }
         figure.chart.large svg { width: 100%; height: 7rem; }
-        .axis { display: flex; justify-content: space-between; gap: .5rem; font-size: .65rem; color: var(--muted); }
+        .axis { display: flex; justify-content: space-between; gap: .25rem; font-size: .6rem; color: var(--muted);
+          white-space: nowrap; overflow: hidden; }
         .chart .range { font-size: .7rem; color: var(--muted); }
         figure.uptime { display: flex; flex-direction: column; gap: .15rem; }
         figure.uptime svg { width: 100%; height: 1.1rem; display: block; }
