@@ -278,6 +278,6 @@ import Testing
         try folder.write("b.lua", #"schedule = "1h" function check_status() return 2 end"#)
         let second = host.reload()
         #expect(second.added == ["b"] && second.removed == ["a"])
-        #expect(sink.removed.contains { $0.0 == "a" && $0.1 == .deleted })
+        #expect(sink.waitForRemoval(of: "a") == .deleted)
     }
 }

@@ -71,7 +71,9 @@ import Testing
 
         _ = sink.wait(for: "often", count: 30)
         host.stop()
-        let published = sink.published("often").count
+        // Results only: a run that fails on a busy machine (its timeout is short) also brings
+        // status-change events, which are not runs.
+        let published = sink.published("often").filter { $0.event != "status-change" }.count
         #expect(published >= 30)
         #expect(Self.runs("often") == published, "every run is counted once the host has stopped")
     }

@@ -35,6 +35,14 @@ final class RecordingSink: PluginEventSink {
     var removed: [(String, PluginRemoval)] { state.withLock { $0.removed } }
     func published(_ plugin: String) -> [Published] { state.withLock { $0.published.filter { $0.plugin == plugin } } }
 
+    /// Waits until `plugin` has been removed (a removed plugin's end is sent from its own queue,
+    /// after the result of a run that was ending).
+    func waitForRemoval(of plugin: String, seconds: Double = 10) -> PluginRemoval? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !removed.contains(where: { $0.0 == plugin }), Date() < deadline { usleep(5_000) }
+        return removed.first { $0.0 == plugin }?.1
+    }
+
     /// Waits until `plugin` has published at least `count` events.
     func wait(for plugin: String, count: Int, seconds: Double = 10) -> [Published] {
         let deadline = Date().addingTimeInterval(seconds)
