@@ -85,6 +85,7 @@ def test_dashboard_cards_errors_reload_and_restart(browser, plugins, beacon_serv
     }.items():
         write_plugin(plugins, name, source)
     server = beacon_server()
+    browser.get("about:blank")  # the previous test's page would log its reconnects to a stopped server
     browser.get_log("browser")  # drain what earlier tests left
     browser.get(server.base + "/")
     browser.execute_script("window.pwned = undefined;")

@@ -26,6 +26,7 @@ def test_example_plugins(browser, plugins, beacon_server):
         text = script.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}").replace("port = 8080", f"port = {port}")
         (plugins / script.name).write_text(text)
     server = beacon_server(port=port)
+    browser.get("about:blank")  # the previous test's page would log its reconnects to a stopped server
     browser.get_log("browser")
     browser.set_window_size(1280, 820)
     browser.get(server.base + "/")

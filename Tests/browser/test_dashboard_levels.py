@@ -66,6 +66,7 @@ def rgb(css: str) -> tuple[int, int, int]:
 
 
 def open_page(browser, server):
+    browser.get("about:blank")  # the previous test's page would log its reconnects to a stopped server
     browser.get_log("browser")
     browser.get(server.base + "/")
     browser.execute_script("window.sameDocument = 1;")
