@@ -11,7 +11,7 @@ import Testing
         // to the cap takes ~50 ms alone but over 300 ms on a busy machine, so this one gets 5 s.
         ("recurse", "timeout = '5s' local function f(n) return f(n + 1) + 1 end function check_status() return f(1) end",
          ["error", "memory"]),
-        ("tablebomb", "function check_status() local t = {} while true do t[#t + 1] = ('x'):rep(100000) .. #t end end",
+        ("tablebomb", "timeout = '60s' function check_status() local t = {} while true do t[#t + 1] = ('x'):rep(100000) .. #t end end",
          ["memory"]),
         ("repbomb", "function check_status() return ('x'):rep(1e9) end", ["memory"]),
         ("exits", "function check_status() os.exit(1) end", ["error"]),

@@ -65,7 +65,7 @@ import Testing
         defer { folder.delete() }
         try folder.write("slow.lua", """
             schedule = "1h"
-            timeout = "30s"
+            timeout = "300s"
             function check_status() beacon.block() return "done" end
             """)
         try folder.write("quick.lua", #"schedule = "1h" function check_status() return "ok" end"#)
