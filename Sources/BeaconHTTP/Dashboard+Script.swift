@@ -40,7 +40,7 @@ extension Dashboard {
           const plugins = new Map();     // name -> Plugin
           const owners = new Map();      // event name a check returned -> plugin name
           let order = [];                // plugins as on the page: worst level first, then by name
-          let source = null, listening = new Set(), lastId = "", reopenDelay = 1000, refreshing = null;
+          let source = null, listening = new Set(), lastId = "", reopenDelay = 1000, refreshing = null, refreshedAt = -1e9;
           let seq = 0;                   // counts stream updates, to tell whether /plugins is older
           const dirty = new Set(), stale = new Set(), moved = new Set();
           let frame = 0, idle = 0, summaryDirty = true, detail = null, detailDirty = false, detailAt = 0, detailTimer = 0;
@@ -851,7 +851,7 @@ extension Dashboard {
                 schedule();
               })
               .catch(() => {})
-              .finally(() => { refreshing = null; });
+              .finally(() => { refreshing = null; refreshedAt = performance.now(); });
             return refreshing;
           }
 
@@ -864,7 +864,8 @@ extension Dashboard {
               if (e instanceof MessageEvent || mine !== source) return;
               reopenDelay = 1000;
               setConnection("live", "live");
-              refresh();
+              // What changed while the stream was away; the first connect follows a fresh read.
+              if (performance.now() - refreshedAt > 2000) refresh();
             });
             mine.addEventListener("error", (e) => {
               if (e instanceof MessageEvent || mine !== source) return;
