@@ -326,3 +326,28 @@ def test_uptime_bar_of_a_known_history(browser, plugins, beacon_server, tmp_path
     title = browser.execute_script("return document.querySelectorAll('#detail-body rect.slot title')[20].textContent")
     assert title.endswith(": critical"), title
     browser.find_element(By.ID, "detail-close").click()
+
+
+def test_follows_the_color_scheme(browser, plugins, beacon_server):
+    write_plugin(plugins, "crit", leveled("critical"))
+    server = beacon_server()
+    open_page(browser, server)
+    wait_for(lambda: levels(browser) == {"crit": "critical"}, 10, "crit's level")
+
+    def colors():
+        return browser.execute_script(
+            "const c = document.querySelector('[data-plugin=\"crit\"]');"
+            "return [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(c).backgroundColor,"
+            " getComputedStyle(c).borderLeftColor];")
+
+    try:
+        for scheme in ("light", "dark"):
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                    {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+            page, card, stripe = (rgb(c) for c in colors())
+            brightness = sum(page) / 3
+            assert (brightness > 200) if scheme == "light" else (brightness < 60), (scheme, page)
+            assert (sum(card) / 3 > 200) if scheme == "light" else (sum(card) / 3 < 60), (scheme, card)
+            assert stripe[0] > stripe[1] + 60, (scheme, stripe)  # critical stays red
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
