@@ -9,12 +9,12 @@ import Synchronization
 ///
 /// Tables: `stream` (one row per stream name ever seen); `event` (one row per event, its id the
 /// hub-wide event id, so rows are appended in id order and a commit writes only the last few
-/// pages); `stream_event`, the (stream, id) index behind a stream's latest events and history,
-/// which the writer extends in batches of up to ``indexBatch`` events (or every
-/// ``indexInterval`` seconds) because an index row per event would dirty one index page per
-/// stream in every commit; and `store_state`, with `indexed_through` (the highest id in
-/// `stream_event`: later events are found by scanning `event` from there) and `deleted_through`
-/// (the highest id retention deleted).
+/// pages); `stream_run`, the per-stream index behind a stream's latest events and history, as
+/// runs of a stream's ids (``StreamIdRun``, about 2 bytes an event), which the writer extends in
+/// batches of up to ``indexBatch`` events (or every ``indexInterval`` seconds) because index rows
+/// written with each event would dirty one index page per stream in every commit; and
+/// `store_state`, with `indexed_through` (the highest id in `stream_run`: later events are found
+/// by scanning `event` from there) and `deleted_through` (the highest id retention deleted).
 public final class SQLiteEventStore: EventStore {
     /// The file.
     public let path: String
@@ -83,7 +83,7 @@ public final class SQLiteEventStore: EventStore {
                 // Each stream's newest id: from the index, or among the events after it.
                 var newest: [Int64: Int64] = [:]
                 for row in try Row.fetchAll(db, sql: """
-                    SELECT s.id, (SELECT max(id) FROM stream_event WHERE stream_id = s.id) FROM stream s
+                    SELECT stream_id, max(last_id) FROM stream_run GROUP BY stream_id
                     UNION ALL SELECT stream_id, max(id) FROM event WHERE id > ? GROUP BY stream_id
                     """, arguments: [indexed])
                 {
@@ -121,10 +121,7 @@ public final class SQLiteEventStore: EventStore {
                 let now = ProcessInfo.processInfo.systemUptime
                 if state.unindexed >= Self.indexBatch || now - state.indexedAt >= Self.indexInterval {
                     let through = Int64(bitPattern: last.id)
-                    try db.execute(sql: """
-                        INSERT INTO stream_event SELECT stream_id, id FROM event WHERE id > ? AND id <= ? ORDER BY stream_id, id;
-                        INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', ?);
-                        """, arguments: [state.indexedThrough, through, through])
+                    try Self.index(db, after: state.indexedThrough, through: through)
                     state.indexedThrough = through
                     state.unindexed = 0
                     state.indexedAt = now
@@ -148,12 +145,18 @@ public final class SQLiteEventStore: EventStore {
                     guard !ids.isEmpty else { return StoreRead(events: [], highestStored: UInt64(max(0, highest))) }
                     let list = ids.map(String.init).joined(separator: ",")
                     let indexed = try Self.state(db, "indexed_through")
-                    rows = try Row.fetchAll(db, sql: """
-                        \(Self.select) WHERE e.id IN (
-                            SELECT id FROM (SELECT id FROM stream_event WHERE stream_id IN (\(list)) AND id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3)
-                            UNION ALL SELECT id FROM (SELECT id FROM event WHERE id > max(?1, ?2) AND stream_id IN (\(list)) ORDER BY id LIMIT ?3))
-                        ORDER BY e.id LIMIT ?3
-                        """, arguments: [after, indexed, limit])
+                    // Retention deletes by id: nothing at or below `deleted_through` is left.
+                    let from = max(after, try Self.state(db, "deleted_through"))
+                    var found: [Int64] = []
+                    for stream in ids {
+                        found += try Self.indexedIds(db, stream: stream, after: from, through: indexed, limit: limit)
+                    }
+                    found += try Int64.fetchAll(
+                        db, sql: "SELECT id FROM event WHERE id > max(?1, ?2) AND stream_id IN (\(list)) ORDER BY id LIMIT ?3",
+                        arguments: [from, indexed, limit])
+                    found.sort()
+                    let events = try Self.events(db, ids: found.prefix(limit))
+                    return StoreRead(events: events, highestStored: UInt64(max(0, highest)))
                 } else {
                     rows = try Row.fetchAll(db, sql: "\(Self.select) WHERE e.id > ? ORDER BY e.id LIMIT ?", arguments: [after, limit])
                 }
@@ -172,16 +175,20 @@ public final class SQLiteEventStore: EventStore {
                 }
                 let indexed = try Self.state(db, "indexed_through")
                 // Ids grow with time: the range's ids lie between the first at or after each end.
-                let low = range.lowerBound == .min ? 0 : try Self.firstId(db, atOrAfter: range.lowerBound)
+                let low = max(
+                    range.lowerBound == .min ? 0 : try Self.firstId(db, atOrAfter: range.lowerBound),
+                    try Self.state(db, "deleted_through") + 1)
                 let high = range.upperBound == .max ? Int64.max : try Self.firstId(db, atOrAfter: range.upperBound + 1) - 1
                 guard low <= high else { return [] }
-                let rows = try Row.fetchAll(db, sql: """
-                    \(Self.select) WHERE e.id IN (
-                        SELECT id FROM (SELECT id FROM stream_event WHERE stream_id = ?1 AND id BETWEEN ?2 AND min(?3, ?4) ORDER BY id DESC LIMIT ?5)
-                        UNION ALL SELECT id FROM (SELECT id FROM event WHERE id > max(?4, ?2 - 1) AND id <= ?3 AND stream_id = ?1 ORDER BY id DESC LIMIT ?5))
-                    AND e.time BETWEEN ?6 AND ?7 ORDER BY e.id DESC LIMIT ?5
-                    """, arguments: [streamId, low, high, indexed, limit, range.lowerBound, range.upperBound])
-                return rows.reversed().map(Self.event)
+                // Newest first: the events past the index, then the index's.
+                var found = try Int64.fetchAll(db, sql: """
+                    SELECT id FROM event WHERE id > max(?1, ?2 - 1) AND id <= ?3 AND stream_id = ?4 ORDER BY id DESC LIMIT ?5
+                    """, arguments: [indexed, low, high, streamId, limit])
+                if found.count < limit, low <= indexed {
+                    found += try Self.indexedIdsNewestFirst(
+                        db, stream: streamId, in: low...min(high, indexed), limit: limit - found.count)
+                }
+                return try Self.events(db, ids: found.reversed()).filter { range.contains($0.unixMilliseconds) }
             }
         } catch {
             throw StoreFile(path: path).problem(error, opening: false)
@@ -203,7 +210,9 @@ public final class SQLiteEventStore: EventStore {
                 try db.execute(sql: "DELETE FROM event WHERE id <= ?", arguments: [through])
                 let deleted = db.changesCount
                 guard deleted > 0 else { return RetentionPass(deleted: 0, deletedThrough: UInt64(max(0, previous))) }
-                try db.execute(sql: "DELETE FROM stream_event WHERE stream_id IN (SELECT id FROM stream) AND id <= ?", arguments: [through])
+                // Runs that reach past `through` stay; their deleted ids are skipped when read.
+                try db.execute(
+                    sql: "DELETE FROM stream_run WHERE stream_id IN (SELECT id FROM stream) AND last_id <= ?", arguments: [through])
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('deleted_through', ?)",
                     arguments: [max(through, previous)])
@@ -257,6 +266,83 @@ public final class SQLiteEventStore: EventStore {
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
+    }
+
+    /// Adds the events above `after` and at most `through` to `stream_run`, a run per stream
+    /// (more for a stream with over ``StreamIdRun/capacity`` of them), and moves `indexed_through`.
+    private static func index(_ db: Database, after: Int64, through: Int64) throws {
+        var stream: Int64?
+        var ids: [Int64] = []
+        func flush() throws {
+            guard let stream else { return }
+            for run in StreamIdRun.runs(of: ids) { try StoreSchema.insert(run, stream: stream, in: db) }
+            ids.removeAll(keepingCapacity: true)
+        }
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT stream_id, id FROM event WHERE id > ? AND id <= ? ORDER BY stream_id, id", arguments: [after, through])
+        while let row = try rows.next() {
+            let rowStream: Int64 = row[0]
+            if rowStream != stream {
+                try flush()
+                stream = rowStream
+            }
+            ids.append(row[1])
+        }
+        try flush()
+        try db.execute(sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', ?)", arguments: [through])
+    }
+
+    /// The indexed ids of `stream` above `after` and at most `through`, ascending, at most `limit`.
+    private static func indexedIds(_ db: Database, stream: Int64, after: Int64, through: Int64, limit: Int) throws -> [Int64] {
+        var ids: [Int64] = []
+        let runs = try Row.fetchCursor(
+            db, sql: "SELECT first_id, last_id, distances FROM stream_run WHERE stream_id = ? AND last_id > ? ORDER BY last_id",
+            arguments: [stream, after])
+        reading: while ids.count < limit, let row = try runs.next() {
+            let run = run(row)
+            guard run.first <= through else { break }
+            for id in run.ids where id > after && id <= through {
+                ids.append(id)
+                if ids.count == limit { break reading }
+            }
+        }
+        return ids
+    }
+
+    /// The indexed ids of `stream` in `range`, newest first, at most `limit`.
+    private static func indexedIdsNewestFirst(_ db: Database, stream: Int64, in range: ClosedRange<Int64>, limit: Int) throws -> [Int64] {
+        var ids: [Int64] = []
+        let runs = try Row.fetchCursor(
+            db, sql: "SELECT first_id, last_id, distances FROM stream_run WHERE stream_id = ? AND last_id >= ? ORDER BY last_id DESC",
+            arguments: [stream, range.lowerBound])
+        reading: while ids.count < limit, let row = try runs.next() {
+            let run = run(row)
+            guard run.first <= range.upperBound else { continue }
+            for id in run.ids.reversed() where range.contains(id) {
+                ids.append(id)
+                if ids.count == limit { break reading }
+            }
+            if run.first <= range.lowerBound { break }
+        }
+        return ids
+    }
+
+    /// A row of (first_id, last_id, distances).
+    private static func run(_ row: Row) -> StreamIdRun {
+        let distances: Data = row[2]
+        return StreamIdRun(first: row[0], last: row[1], distances: [UInt8](distances))
+    }
+
+    /// The events of `ids` (ascending), in id order; ids without an event are skipped.
+    private static func events<Ids: Collection<Int64>>(_ db: Database, ids: Ids) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        events.reserveCapacity(ids.count)
+        let all = Array(ids)
+        for start in stride(from: 0, to: all.count, by: 1000) {
+            let list = all[start..<min(all.count, start + 1000)].map(String.init).joined(separator: ",")
+            events += try Row.fetchAll(db, sql: "\(select) WHERE e.id IN (\(list)) ORDER BY e.id").map(event)
+        }
+        return events
     }
 
     /// The columns ``event(_:)`` reads, from `event e`.

@@ -61,6 +61,22 @@ def row_data(name, runs, at):
     return json.dumps({"ok": True, "runs": runs, "load": 0.42, "name": name, "at": at}, separators=(",", ":"))
 
 
+RUN_CAPACITY = 256  # ids per row of stream_run, as Beacon's writer cuts them
+
+
+def id_run(ids):
+    """A row of stream_run for ascending `ids`: (last id, first id, each later id's distance from
+    the one before as unsigned LEB128), as Beacon's writer encodes it."""
+    distances = bytearray()
+    for previous, current in zip(ids, ids[1:]):
+        distance = current - previous
+        while distance >= 0x80:
+            distances.append(distance & 0x7F | 0x80)
+            distance >>= 7
+        distances.append(distance)
+    return ids[-1], ids[0], bytes(distances)
+
+
 def fill(path, plugins, rounds, every):
     """Adds `rounds` events per plugin, the last ending now; returns (first id, last id)."""
     now_ms = int(time.time() * 1000)
@@ -78,14 +94,20 @@ def fill(path, plugins, rounds, every):
             for index, name in enumerate(names):
                 at = round_ms + index * step
                 yield (base + round_ * plugins + index, index + 1, row_data(name, round_ + 1, at / 1000), at)
-    # In batches of about 50,000 events, each then added to the per-stream index, as Beacon's writer does.
+    # In batches of about 50,000 events, each then added to the per-stream index as runs of ids, as
+    # Beacon's writer does.
     chunk = max(1, 50_000 // plugins)
     for start in range(0, rounds, chunk):
         database.executemany("INSERT INTO event(id, stream_id, name, data, time) VALUES (?, ?, NULL, ?, ?)",
                              rows(start, min(rounds, start + chunk)))
-        database.execute("INSERT INTO stream_event SELECT stream_id, id FROM event WHERE id > "
-                         "(SELECT value FROM store_state WHERE key = 'indexed_through') ORDER BY stream_id, id")
-        database.execute("UPDATE store_state SET value = (SELECT max(id) FROM event) WHERE key = 'indexed_through'")
+        end = min(rounds, start + chunk)
+        runs = []
+        for index in range(plugins):
+            ids = [base + round_ * plugins + index for round_ in range(start, end)]
+            runs += [(index + 1,) + id_run(ids[at:at + RUN_CAPACITY]) for at in range(0, len(ids), RUN_CAPACITY)]
+        database.executemany("INSERT INTO stream_run(stream_id, last_id, first_id, distances) VALUES (?, ?, ?, ?)", runs)
+        database.execute("INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', ?)",
+                         (base + end * plugins - 1,))
         database.commit()
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
