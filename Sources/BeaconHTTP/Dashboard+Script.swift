@@ -15,8 +15,9 @@ extension Dashboard {
     ///   first comes into view, at most 4 requests at a time; then the stream extends them.
     ///
     /// Rendering: events change the model only and mark the plugin; one `requestAnimationFrame`
-    /// renders every marked card in view (cards out of view are rendered when the browser is idle
-    /// or when they come into view), moves cards whose level changed, and updates the summary.
+    /// draws every marked card in view (its level, summary and error for every card; the result of a
+    /// card out of view once while the browser is idle, then again when it comes into view), moves
+    /// cards whose level changed, and updates the summary.
     static let script: String = #"""
         "use strict";
         (() => {
@@ -42,7 +43,7 @@ extension Dashboard {
           let order = [];                // plugins as on the page: worst level first, then by name
           let source = null, listening = new Set(), lastId = "", reopenDelay = 1000, refreshing = null, refreshedAt = -1e9;
           let seq = 0;                   // counts stream updates, to tell whether /plugins is older
-          const dirty = new Set(), stale = new Set(), moved = new Set();
+          const dirty = new Set(), unfilled = new Set(), moved = new Set();
           let frame = 0, idle = 0, summaryDirty = true, detail = null, detailDirty = false, detailAt = 0, detailTimer = 0;
           const queue = [];              // plugins waiting for their history
           let inFlight = 0;
@@ -476,6 +477,8 @@ extension Dashboard {
             // The result's rows, charts, uptime bar and age: only for cards in view.
             renderBody() {
               const p = this.p;
+              this.filled = true;
+              this.outdated = false;
               renderValue(this.value, p.result, { left: CARD_ROWS }, (path, key) => {
                 const points = p.series.get(path);
                 return points && points.length > 1 ? chart(points, key || p.name, unitOf(key), false) : null;
@@ -508,7 +511,7 @@ extension Dashboard {
               if (!p) continue;
               p.visible = entry.isIntersecting;
               if (p.visible) {
-                if (stale.has(p)) { stale.delete(p); p.card.renderBody(); }
+                if (p.card.outdated) p.card.renderBody();
                 if (p.history === "none") wantHistory(p);
               } else if (p.history === "queued") {
                 const at = queue.indexOf(p);
@@ -526,7 +529,10 @@ extension Dashboard {
             for (const p of dirty) {
               p.card.renderHead();
               if (p.visible || !visibility) p.card.renderBody();
-              else stale.add(p);
+              else {
+                p.card.outdated = true;
+                if (!p.card.filled) unfilled.add(p);
+              }
             }
             dirty.clear();
             if (summaryDirty) summarize();
@@ -536,18 +542,20 @@ extension Dashboard {
               if (wait <= 0) renderDetail();
               else if (!detailTimer) detailTimer = setTimeout(() => { detailTimer = 0; schedule(); }, wait);
             }
-            if (stale.size && !idle) idle = (window.requestIdleCallback || ((f) => setTimeout(f, 50)))(renderStale);
+            if (unfilled.size && !idle) idle = (window.requestIdleCallback || ((f) => setTimeout(f, 50)))(fill);
           }
 
-          // Cards out of view are brought up to date while the browser has nothing else to do.
-          function renderStale(deadline) {
+          // A card out of view gets its result drawn once, in slices of 8 ms while the browser has
+          // nothing else to do; later changes are drawn when it comes into view.
+          function fill() {
             idle = 0;
-            for (const p of stale) {
-              if (deadline && deadline.timeRemaining && deadline.timeRemaining() < 2) break;
-              stale.delete(p);
-              p.card.renderBody();
+            const until = performance.now() + 8;
+            for (const p of unfilled) {
+              if (performance.now() > until) break;
+              unfilled.delete(p);
+              if (!p.card.filled) p.card.renderBody();
             }
-            if (stale.size) idle = (window.requestIdleCallback || ((f) => setTimeout(f, 50)))(renderStale);
+            if (unfilled.size) idle = (window.requestIdleCallback || ((f) => setTimeout(f, 50)))(fill);
           }
 
           // Moves the cards whose level changed to their place; keeps the keyboard focus where it was.
@@ -771,7 +779,7 @@ extension Dashboard {
             p.card.root.remove();
             const at = order.indexOf(p);
             if (at >= 0) order.splice(at, 1);
-            dirty.delete(p); stale.delete(p); moved.delete(p);
+            dirty.delete(p); unfilled.delete(p); moved.delete(p);
             for (const [event, owner] of owners) if (owner === name) owners.delete(event);
             if (detail === p) dialog.close();
             summaryDirty = true;

@@ -5,6 +5,7 @@ known history, the detail view, and the keyboard."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
@@ -273,7 +274,6 @@ def test_uptime_bar_of_a_known_history(browser, plugins, beacon_server, tmp_path
     worst level held during them, and the share of the time at `ok`."""
     import json
     import sqlite3
-    import time
 
     store = tmp_path / "beacon.db"
     options = ("--retry-ms", "200", "--store", f"sqlite:{store}")
@@ -351,3 +351,46 @@ def test_follows_the_color_scheme(browser, plugins, beacon_server):
             assert stripe[0] > stripe[1] + 60, (scheme, stripe)  # critical stays red
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+LATE = """
+schedule = "1h"
+function check_status()
+  beacon.sleep(4)   -- the first result comes once the page has drawn this card without one
+  beacon.status("ok", "late")
+  return { n = 1 }
+end
+"""
+
+
+def test_a_card_out_of_view_is_drawn_when_it_comes_into_view(browser, plugins, beacon_server):
+    for i in range(59):
+        write_plugin(plugins, f"q{i:02d}", leveled("ok"))
+    write_plugin(plugins, "zz_late", LATE)  # the last card, far out of view
+    server = beacon_server()
+    open_page(browser, server)
+    browser.execute_script("window.scrollTo(0, 0)")
+
+    def value_type():
+        return browser.execute_script("return document.querySelector('[data-plugin=\"zz_late\"] .value').dataset.type")
+
+    # Drawn once while out of view, without a result yet.
+    wait_for(lambda: value_type() == "undefined", 4, "zz_late drawn out of view with no result")
+    wait_for(lambda: next(p for p in server_plugins(server) if p["name"] == "zz_late")["runs"] == 1, 10, "zz_late's run")
+    time.sleep(0.5)
+    assert browser.execute_script(
+        "return document.querySelector('[data-plugin=\"zz_late\"]').getBoundingClientRect().top > innerHeight + 400")
+    assert value_type() == "undefined"  # its result came while out of view: not drawn yet
+    browser.execute_script("document.querySelector('[data-plugin=\"zz_late\"]').scrollIntoView()")
+    wait_for(lambda: browser.execute_script(
+        "const v = document.querySelector(`[data-plugin='zz_late'] dd[data-key='n'] .v`); return v && v.textContent") == "1",
+        5, "zz_late's result once in view")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "[data-plugin='zz_late'] figure.uptime rect.slot"), 10,
+             "zz_late's bar, from its history")
+
+
+def server_plugins(server):
+    import json
+    import urllib.request
+    with urllib.request.urlopen(server.base + "/plugins", timeout=5) as response:
+        return json.load(response)
