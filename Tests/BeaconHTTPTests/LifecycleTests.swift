@@ -92,8 +92,10 @@ struct LifecycleTests {
         #expect(client.read { RawResponse($0)?.chunks.count == 1 })
         let filler = String(repeating: "x", count: 32 * 1024)
         var published = 0
-        let stalled = try await TestServer.eventually(timeout: 20) {
-            for _ in 0..<20 {
+        // 3 MiB per try: about what loopback's socket buffers take before the connection turns
+        // unwritable, so few tries are needed however slowly a busy machine resumes this task.
+        let stalled = try await TestServer.eventually(timeout: 60) {
+            for _ in 0..<100 {
                 published += 1
                 server.hub.publish(stream: published % 2 == 0 ? "a" : "b", event: "big", json: Array("\"\(filler)\"".utf8))
             }
