@@ -137,6 +137,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch route {
         case .dashboard:
+            // The page's own policy, and as a header also that no other site may frame it.
+            extra.add(name: "Content-Security-Policy", value: Dashboard.contentSecurityPolicy + "; frame-ancestors 'none'")
             self.send(
                 context, head, .ok, headers: extra, body: Dashboard.html, contentType: "text/html; charset=utf-8",
                 close: false)

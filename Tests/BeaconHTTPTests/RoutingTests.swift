@@ -39,6 +39,8 @@ struct RoutingTests {
         #expect(page?.status == 200)
         #expect(page?.header("Content-Type") == "text/html; charset=utf-8")
         #expect(page?.bodyText.contains("<html") == true)
+        let policy = page?.header("Content-Security-Policy") ?? ""
+        #expect(policy.hasPrefix("default-src 'none';") && policy.hasSuffix("; frame-ancestors 'none'"), "\(policy)")
         let unknown = try self.get(server, "/nope")
         #expect(unknown?.status == 404)
         #expect(unknown?.header("Content-Type") == "application/json")
