@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The C boundary: Lua 5.4 from the system, plus small C shims for macros and error raising.
@@ -76,6 +77,33 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The event store in a PostgreSQL database (postgres-nio), shared by the nodes of a cluster:
+        // a versioned schema, ids in commit order, writes fenced by a plugin's lease.
+        .target(
+            name: "PostgresEventStore",
+            dependencies: [
+                "EventStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // A node of a cluster on one PostgreSQL: membership and plugin leases with fencing, fenced
+        // commits of this node's results, and the feed of every node's events into the hub.
+        // Knows nothing of Lua or HTTP.
+        .target(
+            name: "BeaconCluster",
+            dependencies: [
+                "EventStore", "EventHub", "PostgresEventStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Subscribers, history, SSE framing, fan-out. No Lua, no database.
         .target(
             name: "EventHub",
@@ -115,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "beacon",
             dependencies: [
-                "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP", "EventStore", "SQLiteEventStore",
+                "PluginHost", "PluginAPI", "EventHub", "BeaconHTTP", "EventStore", "SQLiteEventStore", "PostgresEventStore", "BeaconCluster",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -165,6 +193,10 @@ let package = Package(
                 "SQLiteEventStore", "EventStore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "PostgresEventStoreTests",
+            dependencies: ["PostgresEventStore", "EventStore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "PluginHostTests",

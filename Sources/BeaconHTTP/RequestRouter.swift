@@ -143,7 +143,17 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 context, head, .ok, headers: extra, body: Dashboard.html, contentType: "text/html; charset=utf-8",
                 close: false)
         case .health:
-            self.send(context, head, .ok, json: "{\"status\":\"ok\"}")
+            if let degraded = self.settings.status.degradedJSON() {
+                self.send(context, head, .serviceUnavailable, json: degraded)
+            } else {
+                self.send(context, head, .ok, json: "{\"status\":\"ok\"}")
+            }
+        case .cluster:
+            if let body = self.settings.status.clusterJSON() {
+                self.send(context, head, .ok, json: body)
+            } else {
+                self.send(context, head, .notFound, json: ErrorBody.notFound(path: "/cluster"))
+            }
         case .metrics:
             if let text = self.settings.status.metricsText() {
                 var body = context.channel.allocator.buffer(capacity: text.count)

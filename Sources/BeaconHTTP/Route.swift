@@ -5,6 +5,7 @@ import EventHub
 enum Route: Equatable {
     case dashboard
     case health
+    case cluster
     case metrics
     case plugins
     /// `/status`: every plugin's level.
@@ -32,6 +33,7 @@ enum Route: Equatable {
         switch path {
         case "/": self = .dashboard
         case "/healthz": self = .health
+        case "/cluster": self = .cluster
         case "/metrics": self = .metrics
         case "/plugins": self = .plugins
         case "/status": self = .status

@@ -10,6 +10,11 @@ public protocol StatusSource: Sendable {
     func statusJSON() -> [UInt8]?
     /// The level of plugin `name` for `GET /badge/NAME.svg`, or nil when there is no such plugin.
     func badgeLevel(named name: String) -> BadgeLevel?
+    /// Body of `GET /cluster`, or nil when this server is not a cluster node (404).
+    func clusterJSON() -> [UInt8]?
+    /// Nil while healthy; else the body of the `503` that `GET /healthz` answers
+    /// (`{"status":"degraded",...}`), so a balancer sends new clients elsewhere.
+    func degradedJSON() -> [UInt8]?
 }
 
 extension StatusSource {
@@ -19,6 +24,11 @@ extension StatusSource {
     public func statusJSON() -> [UInt8]? { nil }
     /// No badges unless a source provides them.
     public func badgeLevel(named name: String) -> BadgeLevel? { nil }
+
+    /// Not a cluster node unless a source says so.
+    public func clusterJSON() -> [UInt8]? { nil }
+    /// Always healthy unless a source says otherwise.
+    public func degradedJSON() -> [UInt8]? { nil }
 }
 
 /// A plugin's level as its badge shows it.

@@ -110,7 +110,7 @@ extension EventHub {
         pending: NIOLoopBound<(writeHead: (ResumeOutcome) -> Void, finished: (Result<ResumeOutcome, SubscribeRefusal>) -> Void)>
     ) {
         guard channel.isActive else { return pending.value.finished(.failure(.channelClosed)) }
-        let giveUp = attempt >= 5
+        let giveUp = attempt >= 25
         let planned = self.registry.withLockedValue { registry -> Result<(SubscriptionPlan, LoopFanout)?, SubscribeRefusal> in
             let replay = giveUp ? StoredReplay(events: [], highestStored: 0, tooMany: true) : stored
             switch registry.plan(scope: scope, lastId: lastId, stored: replay) {

@@ -1,5 +1,5 @@
 import Dispatch
-import EventStore
+public import EventStore
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -47,6 +47,9 @@ public final class EventHub: Sendable {
         var restoredThrough: UInt64 = 0
         var fanouts: [LoopFanout] = []
         var isShutDown = false
+        /// Ids are given by the store (a cluster): events come in through ``publishCommitted(_:)``,
+        /// and a resume from an id this hub has not reached yet waits for it in the store.
+        var committedIds = false
     }
 
     /// Creates an empty hub; event ids start at (Unix time in ms now) × 1000. With `storage`,
@@ -57,11 +60,19 @@ public final class EventHub: Sendable {
         self.init(configuration: configuration, idBase: max(clock, (storage?.opening.highestId ?? 0) + 1), storage: storage)
     }
 
-    init(configuration: EventHubConfiguration, idBase: UInt64, storage: HubStorage? = nil) {
+    /// Creates a hub whose events and ids come from `storage`'s commits (a cluster's shared store):
+    /// each is handed in by ``publishCommitted(_:)`` in id order, and ``publish(stream:event:json:)``
+    /// is not used. Ids start above the store's highest.
+    public convenience init(configuration: EventHubConfiguration, committedTo storage: HubStorage) {
+        self.init(configuration: configuration, idBase: 1, storage: storage, committedIds: true)
+    }
+
+    init(configuration: EventHubConfiguration, idBase: UInt64, storage: HubStorage? = nil, committedIds: Bool = false) {
         self.configuration = configuration
         self.idBase = idBase
         self.storage = storage
-        var registry = Registry(nextId: idBase)
+        var registry = Registry(nextId: committedIds ? (storage?.opening.highestId ?? 0) + 1 : idBase)
+        registry.committedIds = committedIds
         if let opening = storage?.opening {
             registry.restoredThrough = opening.highestId
             for event in opening.latest {
@@ -136,6 +147,37 @@ public final class EventHub: Sendable {
             }
         }
         for fanout in wake { fanout.schedule() }
+    }
+
+    /// Publishes an event the store has committed with its id (a hub made with
+    /// `committedTo:`), from any thread, in id order: ids at or below the last one handed in are
+    /// ignored. An event of a stream not added here is kept as that stream's latest until it is.
+    public func publishCommitted(_ event: StoredEvent) {
+        let frame = EventHub.frame(event)
+        let limit = self.configuration.historyLimit
+        var wake: [LoopFanout] = []
+        self.registry.withLockedValue { registry in
+            guard !registry.isShutDown, event.id >= registry.nextId else { return }
+            registry.nextId = event.id + 1
+            registry.sequence += 1
+            let item = FramedEvent(
+                id: event.id, sequence: registry.sequence, stream: event.stream, frame: frame, status: event.status)
+            guard let index = registry.streams.index(forKey: event.stream) else {
+                registry.dormant[event.stream, default: StreamRecord(name: event.stream, limit: limit, olderThan: event.id - 1)]
+                    .append(item, at: event.unixMilliseconds)
+                return
+            }
+            registry.streams.values[index].append(item, at: event.unixMilliseconds)
+            for fanout in registry.fanouts where fanout.enqueue(.event(item), ifInterestedIn: event.stream) {
+                wake.append(fanout)
+            }
+        }
+        for fanout in wake { fanout.schedule() }
+    }
+
+    /// The highest id handed in or assigned so far (0 when none).
+    public var lastId: UInt64 {
+        self.registry.withLockedValue { $0.nextId - 1 }
     }
 
     /// Sends event `done` with data `{"plugin":NAME,"reason":REASON}` to the stream's subscribers,

@@ -39,6 +39,10 @@ extension EventHub.Registry {
         case .failure(let refusal): return .failure(refusal)
         case .success(let found): resolved = found
         }
+        if self.committedIds, let lastEventID, let id = UInt64(lastEventID), id >= self.nextId {
+            // Committed by another node and not read here yet: the store has it.
+            return .success(.fromStore(lastId: id))
+        }
         let lastAssigned: UInt64? = self.nextId > base ? self.nextId - 1 : (self.restoredThrough > 0 ? self.restoredThrough : nil)
         let point = ResumePoint(lastEventID, base: base, lastAssigned: lastAssigned, restoredThrough: self.restoredThrough)
         var events: [FramedEvent] = []
@@ -78,6 +82,16 @@ extension EventHub.Registry {
             var latest = resolved.records.compactMap(\.latest)
             latest.sort { $0.id < $1.id }
             return .success(SubscriptionPlan(scope: resolved.scope, outcome: .reset, events: latest, sequence: self.sequence))
+        }
+        if self.committedIds {
+            // An id the store never gave out cannot be resumed; and memory must have caught up
+            // with what the store held, or events between would be missed.
+            if lastId > stored.highestStored {
+                var latest = resolved.records.compactMap(\.latest)
+                latest.sort { $0.id < $1.id }
+                return .success(SubscriptionPlan(scope: resolved.scope, outcome: .reset, events: latest, sequence: self.sequence))
+            }
+            if self.nextId - 1 < stored.highestStored { return .success(nil) }
         }
         let floor = max(lastId, stored.highestStored)
         guard resolved.records.allSatisfy({ $0.highestEvictedId <= floor }) else { return .success(nil) }

@@ -14,6 +14,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case corrupt
         /// A read or write failed while running.
         case io
+        /// The database server cannot be reached, refuses the login, or has no such database.
+        case cannotConnect
     }
 
     public var kind: Kind

@@ -4,9 +4,12 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
     case memory
     /// A SQLite file, created with its folder when missing.
     case sqlite(path: String)
+    /// A PostgreSQL database shared by the nodes of a cluster.
+    case postgres(PostgresURL)
 
     /// The forms `--store` accepts, for error messages.
-    public static let acceptedForms = "`memory` or `sqlite:PATH` (a SQLite file, e.g. sqlite:data/beacon.db)"
+    public static let acceptedForms =
+        "`memory`, `sqlite:PATH` (a SQLite file, e.g. sqlite:data/beacon.db) or postgres://USER@HOST[:PORT]/DATABASE"
 
     /// Parses `memory` or `sqlite:PATH`; nil with the reason otherwise.
     public static func parse(_ text: String) -> Result<StoreLocation, StoreLocationError> {
@@ -17,6 +20,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
             guard !path.utf8.contains(0) else { return .failure(StoreLocationError("the path contains a NUL byte")) }
             return .success(.sqlite(path: path))
         }
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { return PostgresURL.parse(text).map(StoreLocation.postgres) }
         return .failure(StoreLocationError("\"\(text)\" is not a store; use \(acceptedForms)"))
     }
 
@@ -24,6 +28,7 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .memory: "memory"
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url): url.description
         }
     }
 }
@@ -31,5 +36,5 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
 /// Why a `--store` value is not one.
 public struct StoreLocationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

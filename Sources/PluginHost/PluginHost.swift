@@ -63,6 +63,12 @@ public final class PluginHost: Sendable {
             loadTimeout: configuration.loadTimeout)
     }
 
+    /// Runs plugin `name`'s check now, out of its schedule, unless a run is under way or queued
+    /// (a cluster node that has just become its leader). Unknown names are ignored.
+    public func runNow(_ name: String) {
+        self.registry.withLock { $0.runners[name] }?.runOutOfTurn()
+    }
+
     /// Loads the folder for the first time and starts the checks. Throws when the folder cannot
     /// be read at all. The loading runs on Dispatch threads; the caller's task is suspended meanwhile.
     @discardableResult
@@ -297,7 +303,8 @@ public final class PluginHost: Sendable {
                     let runner = registry.withLock { registry in
                         let runner = PluginRunner(
                             plugin: plugin, sink: sink, admission: admission, queues: queues, logger: logger,
-                            level: registry.remembered.removeValue(forKey: file.name) ?? PluginLevel())
+                            level: registry.remembered.removeValue(forKey: file.name) ?? PluginLevel(),
+                            mayRun: self.configuration.mayRun)
                         registry.runners[file.name] = runner
                         registry.failedLoads[file.name] = nil
                         registry.failedSince[file.name] = nil

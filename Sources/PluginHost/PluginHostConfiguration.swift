@@ -21,6 +21,10 @@ public struct PluginHostConfiguration: Sendable {
     /// Functions installed under the `beacon` table of every plugin, by dotted path
     /// (`"http.get"` becomes `beacon.http.get`).
     public var hostFunctions: [String: LuaHostFunction]
+    /// Whether this process may run a plugin's check now, asked on the plugin's queue before each
+    /// run (a cluster runs each plugin on one node only). A run it refuses is not started and not
+    /// counted. Nil: every plugin runs. Must be quick and thread-safe.
+    public var mayRun: (@Sendable (String) -> Bool)?
 
     public init(
         directory: String,

@@ -85,14 +85,17 @@ final class PluginRunner: Sendable {
     private let queues: CheckQueues
     private let logger: Logger
     let metrics: PluginMetrics
+    /// Asked before each run; see ``PluginHostConfiguration/mayRun``.
+    private let mayRun: (@Sendable (String) -> Bool)?
 
     /// `level`: what is known of the plugin's level from before (remembered by the store, or from
     /// before a reload removed it).
     init(
         plugin: LoadedPlugin, sink: any PluginEventSink, admission: CheckAdmission, queues: CheckQueues,
-        logger: Logger, level: PluginLevel = PluginLevel()
+        logger: Logger, level: PluginLevel = PluginLevel(), mayRun: (@Sendable (String) -> Bool)? = nil
     ) {
         self.name = plugin.name
+        self.mayRun = mayRun
         let target = queues.target(for: plugin.name)
         self.state = Mutex(State(
             plugin: plugin, queue: DispatchQueue(label: "beacon.plugin.\(plugin.name)", target: target),
@@ -183,6 +186,7 @@ final class PluginRunner: Sendable {
                 skip(&state, count: 1)
                 return nil
             }
+            if let mayRun, !mayRun(name) { return nil }
             state.phase = .queued
             state.dueAt = now
             return (state.plugin.jitter, interval)
@@ -199,6 +203,23 @@ final class PluginRunner: Sendable {
                 state.withLock { $0.dueAt = due }
                 requestSlot(staleAfter: due &+ plan.interval)
             }
+        }
+    }
+
+    /// Asks for a run now, on the plugin's queue, when none is queued or running and the plugin
+    /// may run here.
+    func runOutOfTurn() {
+        submit { [self] in
+            let now = DispatchTime.now().uptimeNanoseconds
+            let interval = state.withLock { state -> UInt64? in
+                guard !state.stopped, state.phase == .idle, !state.stuck else { return nil }
+                if let mayRun, !mayRun(name) { return nil }
+                state.phase = .queued
+                state.dueAt = now
+                state.lastTickAt = now
+                return UInt64(state.plugin.interval * 1e9)
+            }
+            if let interval { requestSlot(staleAfter: now &+ interval) }
         }
     }
 
@@ -232,7 +253,7 @@ final class PluginRunner: Sendable {
     private func begin() {
         let now = DispatchTime.now().uptimeNanoseconds
         let plugin = state.withLock { state -> LoadedPlugin? in
-            guard state.phase == .queued, !state.stopped else {
+            guard state.phase == .queued, !state.stopped, mayRun?(name) ?? true else {
                 if state.phase == .queued { state.phase = .idle }
                 return nil
             }

@@ -12,6 +12,8 @@ struct HTTPServerService: Service {
     let host: String
     let port: Int
     let logger: Logger
+    /// Called with the address shown and the bound port once the server listens.
+    var listening: @Sendable (String, Int) -> Void = { _, _ in }
 
     /// The server could not listen.
     struct ListenError: Error, CustomStringConvertible {
@@ -27,6 +29,7 @@ struct HTTPServerService: Service {
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         logger.info("listening on http://\(shownHost):\(boundPort)")
+        listening(shownHost, boundPort)
         try? await gracefulShutdown()
         hub.shutdown(reason: .shutdown)
         try await server.shutdown()

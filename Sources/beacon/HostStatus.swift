@@ -7,10 +7,19 @@ struct HostStatus: StatusSource {
     let host: PluginHost
     let metrics: MetricsPage
     let hub: EventHub
+    /// This node's cluster, when it is one.
+    let cluster: ClusterRun?
     /// How many recent events `GET /plugins/NAME` shows.
     static let historyShown = 20
 
-    func pluginsJSON() -> [UInt8] { host.pluginsJSON() }
+    func pluginsJSON() -> [UInt8] {
+        guard let cluster else { return host.pluginsJSON() }
+        return StatusJSON.encode(host.pluginStatuses().map { ClusterPluginEntry(status: $0, cluster: cluster.pluginInfo($0.name)) })
+    }
+
+    func clusterJSON() -> [UInt8]? { cluster?.clusterJSON() }
+
+    func degradedJSON() -> [UInt8]? { cluster?.degradedJSON() }
 
     /// The plugin's entry from `/plugins`, plus `history`: its most recent events, oldest first.
     func pluginJSON(named name: String) -> [UInt8]? {
@@ -61,4 +70,24 @@ struct PluginDetail: Encodable {
     }
 
     private enum Key: String, CodingKey { case history }
+}
+
+/// A plugin's entry in `/plugins` on a cluster node: its leader, this node's file hash, and
+/// whether the leader's file differs.
+struct ClusterPluginEntry: Encodable {
+    var status: PluginStatus
+    var cluster: ClusterPluginInfo
+
+    func encode(to encoder: any Encoder) throws {
+        try status.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(cluster.node, forKey: .node)
+        try container.encode(cluster.hash, forKey: .hash)
+        try container.encodeIfPresent(cluster.fileDiffers, forKey: .fileDiffers)
+    }
+
+    private enum Key: String, CodingKey {
+        case node, hash
+        case fileDiffers = "file_differs"
+    }
 }

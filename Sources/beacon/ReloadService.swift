@@ -14,13 +14,16 @@ struct ReloadService: Service {
     let configPath: String?
     let pluginsPath: String
     let logger: Logger
+    /// Called after each reload (a cluster node tells the others what its folder holds now).
+    var reloaded: @Sendable () -> Void = {}
 
     func run() async {
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.info("SIGHUP: reloading \(configPath.map { "\($0) and " } ?? "")\(pluginsPath)")
             config.reload()
-            pluginHost.requestReload { [logger] summary in
+            pluginHost.requestReload { [logger, reloaded] summary in
                 logger.info("reload done: \(summary)", metadata: summary.metadata)
+                reloaded()
             }
         }
         logger.info("shutting down")

@@ -114,9 +114,18 @@ struct Serve: AsyncParsableCommand {
     var tokenFile: String?
 
     @Option(help: ArgumentHelp(
-        "Where events are kept: memory, or sqlite:PATH for a SQLite file that keeps them across restarts "
-            + "(default: memory).", valueName: "url"))
+        "Where events are kept: memory, sqlite:PATH for a SQLite file that keeps them across restarts, or "
+            + "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=MODE] for a PostgreSQL database shared by the "
+            + "nodes of a cluster (default: memory).", valueName: "url"))
     var store: String?
+
+    @Option(help: ArgumentHelp(
+        "A file whose first line is the PostgreSQL password (else the URL's, or PGPASSWORD).", valueName: "file"))
+    var storePasswordFile: String?
+
+    @Option(help: ArgumentHelp(
+        "This node's name in a cluster (default: the host name and the port).", valueName: "name"))
+    var nodeName: String?
 
     @Option(help: ArgumentHelp(
         "How long the store keeps events, e.g. 7d, 36h, 90m (default: \(SettingKey.retention.defaultValue)).",
@@ -147,6 +156,8 @@ struct Serve: AsyncParsableCommand {
         values[.headerTimeout] = headerTimeout.map(SettingValue.number)
         values[.tokenFile] = tokenFile.map(SettingValue.string)
         values[.store] = store.map(SettingValue.string)
+        values[.storePasswordFile] = storePasswordFile.map(SettingValue.string)
+        values[.nodeName] = nodeName.map(SettingValue.string)
         values[.retention] = retention.map(SettingValue.string)
         return values
     }

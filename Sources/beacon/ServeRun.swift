@@ -6,6 +6,7 @@ import Logging
 import PluginHost
 import ServiceLifecycle
 import UnixSignals
+import PostgresEventStore
 
 /// One run of `beacon serve`: opens the store, starts the plugin host, then runs the store writer,
 /// the HTTP server, the plugin host and SIGHUP reloads as services of one `ServiceGroup`, which
@@ -25,15 +26,29 @@ struct ServeRun {
 
         let storage: HubStorage?
         do {
-            storage = try StoreSetup.open(settings.store, retentionSeconds: settings.retentionSeconds, logger: logger)
+            storage = try StoreSetup.open(
+                settings.store, retentionSeconds: settings.retentionSeconds, passwordFile: settings.storePasswordFile, logger: logger)
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
-        let hub = EventHub(configuration: settings.hubConfiguration, storage: storage)
+        // With a PostgreSQL store this node is one of a cluster: the hub's events come from the store.
+        let cluster: ClusterRun?
+        let hub: EventHub
+        var hostConfiguration = settings.hostConfiguration
+        if let storage, let shared = storage.store as? PostgresEventStore {
+            hub = EventHub(configuration: settings.hubConfiguration, committedTo: storage)
+            cluster = ClusterRun(store: shared, hub: hub, directory: settings.plugins, logger: logger)
+            hostConfiguration.mayRun = cluster?.mayRun
+        } else {
+            hub = EventHub(configuration: settings.hubConfiguration, storage: storage)
+            cluster = nil
+        }
         let metrics = MetricsPage(hub: hub, store: storage?.writer)
-        let pluginHost = PluginHost(configuration: settings.hostConfiguration, sink: HubSink(hub: hub), logger: logger)
+        let sink: any PluginEventSink = cluster?.sink ?? HubSink(hub: hub)
+        let pluginHost = PluginHost(configuration: hostConfiguration, sink: sink, logger: logger)
         pluginHost.remember(HubSink.rememberedLevels(storage?.opening))
+        cluster?.attach(pluginHost)
 
         let summary: ReloadSummary
         do {
@@ -57,7 +72,7 @@ struct ServeRun {
         }
         let server = BeaconServer(
             configuration: settings.serverConfiguration(tokens: tokens), hub: hub,
-            status: HostStatus(host: pluginHost, metrics: metrics, hub: hub), logger: logger)
+            status: HostStatus(host: pluginHost, metrics: metrics, hub: hub, cluster: cluster), logger: logger)
         let config = ConfigReloader(
             path: configPath, commandLine: commandLine, running: settings, level: level, logger: logger)
 
@@ -71,15 +86,27 @@ struct ServeRun {
                 serviceName: "store-writer"))
         }
         services.append(.init(
-            service: HTTPServerService(server: server, hub: hub, host: settings.host, port: settings.port, logger: logger),
+            service: HTTPServerService(
+                server: server, hub: hub, host: settings.host, port: settings.port, logger: logger,
+                listening: { host, port in
+                    cluster?.start(
+                        name: settings.nodeName.isEmpty ? "\(ProcessInfo.processInfo.hostName):\(port)" : settings.nodeName,
+                        address: "http://\(host):\(port)")
+                }),
             serviceName: "http-server"))
+        if let cluster {
+            services.append(.init(
+                service: ClusterService(cluster: cluster, shutdownTimeout: settings.shutdownTimeout, logger: logger),
+                serviceName: "cluster"))
+        }
         services.append(.init(
             service: PluginHostService(host: pluginHost, shutdownTimeout: settings.shutdownTimeout, logger: logger),
             serviceName: "plugin-host"))
         services.append(.init(
             service: ReloadService(
                 signals: await UnixSignalsSequence(trapping: .sighup), config: config, pluginHost: pluginHost,
-                configPath: configPath, pluginsPath: settings.plugins, logger: logger),
+                configPath: configPath, pluginsPath: settings.plugins, logger: logger,
+                reloaded: { cluster?.refreshPlugins() }),
             serviceName: "sighup-reload"))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

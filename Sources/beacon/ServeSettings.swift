@@ -72,6 +72,10 @@ struct ServeSettings: Equatable, Sendable {
 
     /// Where events are kept (checked when the value came in).
     var store: StoreLocation { (try? StoreLocation.parse(string(.store)).get()) ?? .memory }
+    /// The file holding the PostgreSQL password, or nil.
+    var storePasswordFile: String? { string(.storePasswordFile).isEmpty ? nil : string(.storePasswordFile) }
+    /// This node's name in a cluster; empty for the default (host name and port).
+    var nodeName: String { string(.nodeName) }
     /// How long the store keeps events, in seconds.
     var retentionSeconds: Double { RetentionDuration.seconds(string(.retention)) ?? 7 * 86_400 }
 

@@ -29,6 +29,8 @@ enum SettingKey: String, CaseIterable, Sendable {
     case headerTimeout = "header-timeout"
     case tokenFile = "token-file"
     case store
+    case storePasswordFile = "store-password-file"
+    case nodeName = "node-name"
     case retention
 
     /// The shape a value must have.
@@ -51,7 +53,7 @@ enum SettingKey: String, CaseIterable, Sendable {
 
     var kind: Kind {
         switch self {
-        case .plugins, .host, .tokenFile, .store, .retention: .string
+        case .plugins, .host, .tokenFile, .store, .storePasswordFile, .nodeName, .retention: .string
         case .port, .maxConcurrentChecks, .history, .retryMs, .pluginMemory, .maxEventBytes, .clientBuffer,
              .maxConnections, .maxConnectionsPerIP, .maxConnectionsPerHost: .integer
         case .heartbeat, .shutdownTimeout, .loadTimeout, .stallTimeout, .headerTimeout: .number
@@ -86,6 +88,8 @@ enum SettingKey: String, CaseIterable, Sendable {
         case .headerTimeout: .number(10)
         case .tokenFile: .string("")
         case .store: .string("memory")
+        case .storePasswordFile: .string("")
+        case .nodeName: .string("")
         case .retention: .string("7d")
         }
     }
