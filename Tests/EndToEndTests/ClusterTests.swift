@@ -179,8 +179,10 @@ struct ClusterTests {
         received += stream.events(1000, seconds: 1)  // what was committed before the stop
         try server.startServer()
         let back = Date()
-        let healthy = waitFor(seconds: 15) { (try? httpGet(port: observer.port, "/healthz"))?.status == 200 ? true : nil }
-        #expect(healthy == true)
+        // Within 5 s on a quiet machine (docs/BENCHMARKS.md); the bound here is for a loaded one.
+        let healthy = waitFor(seconds: 45) { (try? httpGet(port: observer.port, "/healthz"))?.status == 200 ? true : nil }
+        #expect(healthy == true, "\((try? httpGet(port: observer.port, "/healthz").body) ?? "no answer")\n\(observer.log.suffix(3000))")
+        print("healthy again \(String(format: "%.2f", Date().timeIntervalSince(back))) s after PostgreSQL came back")
         let resumedEvents = stream.events(30, seconds: 15)
         #expect(resumedEvents.count == 30, "the stream stayed open and goes on")
         print("events again \(String(format: "%.2f", Date().timeIntervalSince(back))) s after PostgreSQL came back")
