@@ -145,8 +145,12 @@ extension PostgresEventStore {
         let tokens = order.map { spans[$0]?.token ?? 0 }
         let before = order.map { (spans[$0]?.first ?? 1) - 1 }
         let after = order.map { spans[$0]?.last ?? 0 }
-        return try self.writes.transaction { connection in
-            let accepted = Set(try connection.run(
+        // Two round trips: BEGIN with the fence, then the insert (ids from the counter, in the
+        // same statement), the notification and COMMIT, each group sent without waiting.
+        return try self.writes.with { connection in
+            let quiet = PostgresConnection.quiet
+            let begin = connection.query("BEGIN", logger: quiet)
+            let fence = connection.query(
                 """
                 UPDATE beacon_leases l SET last_seq = v.after
                 FROM unnest(\(plugins)::text[], \(tokens)::bigint[], \(before)::bigint[], \(after)::bigint[]) AS v(plugin, token, before, after),
@@ -154,23 +158,61 @@ extension PostgresEventStore {
                 WHERE l.plugin = v.plugin AND l.token = v.token AND l.last_seq = v.before
                   AND n.id = l.node_id AND n.expires_at > now()
                 RETURNING l.plugin
-                """
-            ).map { try $0.decode(String.self) })
-            let kept = events.filter { accepted.contains($0.event.stream) }
-            guard !kept.isEmpty else { return FencedAppend(committed: [], refused: plugins) }
-            let last = try connection.run("UPDATE beacon_meta SET last_id = last_id + \(Int64(kept.count)) RETURNING last_id")
-                .first?.decode(Int64.self) ?? 0
-            var committed: [StoredEvent] = []
-            committed.reserveCapacity(kept.count)
-            for (offset, item) in kept.enumerated() {
-                var event = item.event
-                event.id = UInt64(last - Int64(kept.count) + 1 + Int64(offset))
-                committed.append(event)
+                """, logger: quiet)
+            do {
+                _ = try begin.wait()
+                let accepted = Set(try fence.wait().rows.map { try $0.decode(String.self) })
+                let kept = events.filter { accepted.contains($0.event.stream) }
+                guard !kept.isEmpty else {
+                    try connection.run("ROLLBACK")
+                    return FencedAppend(committed: [], refused: plugins)
+                }
+                let insert = connection.query(Self.insertTakingIds(kept, node: node), logger: quiet)
+                let notify = connection.query("SELECT pg_notify('beacon_events', '')", logger: quiet)
+                let commit = connection.query("COMMIT", logger: quiet)
+                let ids = try insert.wait().rows.map { try $0.decode(Int64.self) }.sorted()
+                _ = try notify.wait()
+                let status = try commit.wait()
+                // COMMIT of a transaction that failed answers ROLLBACK instead of an error.
+                guard status.metadata.command == "COMMIT", ids.count == kept.count else {
+                    throw StoreError(.io, "PostgreSQL at \(self.connector.url) rolled the commit back")
+                }
+                var committed: [StoredEvent] = []
+                committed.reserveCapacity(kept.count)
+                for (item, id) in zip(kept, ids) {
+                    var event = item.event
+                    event.id = UInt64(id)
+                    committed.append(event)
+                }
+                return FencedAppend(committed: committed, refused: plugins.filter { !accepted.contains($0) })
+            } catch {
+                if !connection.isClosed { _ = try? connection.run("ROLLBACK") }
+                throw error
             }
-            try Self.insert(committed, seqs: kept.map(\.seq), node: node, on: connection)
-            try connection.run("SELECT pg_notify('beacon_events', \(String(last)))")
-            return FencedAppend(committed: committed, refused: plugins.filter { !accepted.contains($0) })
         }
+    }
+
+    /// Inserts `events` with the next ids of the counter, taken in the same statement (the counter
+    /// row stays locked until the transaction ends), in the order given; returns the ids.
+    static func insertTakingIds(_ events: [FencedEvent], node: String) -> PostgresQuery {
+        let count = Int64(events.count)
+        let streams = events.map(\.event.stream)
+        let seqs = events.map(\.seq)
+        let names = events.map(\.event.event)
+        let data = events.map { String(decoding: $0.event.data, as: UTF8.self) }
+        let times = events.map(\.event.unixMilliseconds)
+        let statuses = events.map { $0.event.status ?? "" }
+        let since = events.map { $0.event.statusSince ?? -1 }
+        return """
+            WITH counter AS (UPDATE beacon_meta SET last_id = last_id + \(count) RETURNING last_id)
+            INSERT INTO beacon_events (id, stream, seq, event, data, time_ms, status, status_since, node)
+            SELECT counter.last_id - \(count) + v.ord, v.stream, v.seq, v.event, convert_to(v.data, 'UTF8'), v.time_ms,
+                   nullif(v.status, ''), nullif(v.since, -1), \(node)
+            FROM counter, unnest(\(streams)::text[], \(seqs)::bigint[], \(names)::text[], \(data)::text[],
+                                 \(times)::bigint[], \(statuses)::text[], \(since)::bigint[])
+                 WITH ORDINALITY AS v(stream, seq, event, data, time_ms, status, since, ord)
+            RETURNING id
+            """
     }
 }
 

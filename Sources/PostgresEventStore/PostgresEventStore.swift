@@ -90,23 +90,36 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func events(after id: UInt64, streams: [String]?, limit: Int) throws(StoreError) -> StoreRead {
-        try self.reads.transaction { connection in
-            try connection.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            let highest = try connection.run("SELECT last_id FROM beacon_meta").first?.decode(Int64.self) ?? 0
-            let after = Int64(clamping: id)
-            let rows: [PostgresRow]
-            if let streams {
-                rows = try connection.run(
-                    """
-                    SELECT id, stream, event, data, time_ms, status, status_since FROM beacon_events
-                    WHERE id > \(after) AND stream = ANY(\(streams)::text[]) ORDER BY id LIMIT \(Int64(limit))
-                    """)
-            } else {
-                rows = try connection.run(
-                    "SELECT id, stream, event, data, time_ms, status, status_since FROM beacon_events WHERE id > \(after) ORDER BY id LIMIT \(Int64(limit))")
-            }
-            return StoreRead(events: try rows.map(Self.event), highestStored: UInt64(max(0, highest)))
+        // One statement, so one snapshot: the counter and the rows agree, and a follower's read
+        // costs one round trip. The counter comes on every row, and alone when none matched.
+        let after = Int64(clamping: id)
+        let names = streams ?? []
+        let rows = try self.reads.with { connection in
+            try connection.run(
+                """
+                SELECT m.last_id, e.id, e.stream, e.event, e.data, e.time_ms, e.status, e.status_since
+                FROM beacon_meta m LEFT JOIN LATERAL (
+                  SELECT * FROM beacon_events WHERE id > \(after) AND (\(streams == nil) OR stream = ANY(\(names)::text[]))
+                  ORDER BY id LIMIT \(Int64(limit))) e ON true
+                ORDER BY e.id
+                """)
         }
+        var highest: Int64 = 0
+        var events: [StoredEvent] = []
+        do {
+            for row in rows {
+                let (last, id, stream, event, data, time, status, since) = try row.decode(
+                    (Int64, Int64?, String?, String?, ByteBuffer?, Int64?, String?, Int64?).self)
+                highest = last
+                guard let id, let stream, let event, let data, let time else { continue }
+                events.append(StoredEvent(
+                    id: UInt64(max(0, id)), stream: stream, event: event, data: Array(data.readableBytesView),
+                    unixMilliseconds: time, status: status, statusSince: since))
+            }
+        } catch {
+            throw StoreError(.io, "PostgreSQL at \(self.connector.url): \(PostgresLink.describe(error))")
+        }
+        return StoreRead(events: events, highestStored: UInt64(max(0, highest)))
     }
 
     public func history(of stream: String, in range: ClosedRange<Int64>, limit: Int) throws(StoreError) -> [StoredEvent] {

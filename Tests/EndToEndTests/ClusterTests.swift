@@ -200,8 +200,10 @@ struct ClusterTests {
         try #require(cluster.settled(names(3), most: 3) != nil)
         try cluster.folders[2].write("q.lua", nodeCounterPlugin(schedule: "200ms"))
         try cluster.node(2).send(signal: SIGHUP)
-        let leaders = cluster.settled(names(3).union(["q"]), most: 3)
-        #expect(leaders?["q"] == "node2", "only node2 has q")
+        let leaders = cluster.settled(names(3).union(["q"]), most: 3, seconds: 40)
+        let node2 = try cluster.node(2)
+        let seen = (try? httpGet(port: node2.port, "/cluster").body) ?? "no answer"
+        #expect(leaders?["q"] == "node2", "only node2 has q; its /cluster: \(seen)\n\(node2.log.suffix(4000))")
         let streamed = waitFor(seconds: 15) { () -> SSEEvent? in
             guard let (connection, _) = try? TestConnection.stream(port: try cluster.node(0).port, "/events/q") else { return nil }
             return connection.events(1, seconds: 2).first

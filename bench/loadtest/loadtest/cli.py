@@ -7,7 +7,7 @@ import signal
 import sys
 import tempfile
 
-from . import dashboard, fanout, http_checks, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
+from . import cluster, dashboard, fanout, http_checks, plugin_scale, reconnect_storm, reload_storm, slow_clients, soak, store
 from .options import out_of_range
 from .repo import RunError, SetupError
 
@@ -21,6 +21,7 @@ TOOLS = {
     "store": store,
     "http-checks": http_checks,
     "dashboard": dashboard,
+    "cluster": cluster,
 }
 
 
