@@ -268,27 +268,11 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// Adds the events above `after` and at most `through` to `stream_run`, a run per stream
-    /// (more for a stream with over ``StreamIdRun/capacity`` of them), and moves `indexed_through`.
+    /// Adds the events above `after` and at most `through` to `stream_run` and moves
+    /// `indexed_through` to `through`.
     private static func index(_ db: Database, after: Int64, through: Int64) throws {
-        var stream: Int64?
-        var ids: [Int64] = []
-        func flush() throws {
-            guard let stream else { return }
-            for run in StreamIdRun.runs(of: ids) { try StoreSchema.insert(run, stream: stream, in: db) }
-            ids.removeAll(keepingCapacity: true)
-        }
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT stream_id, id FROM event WHERE id > ? AND id <= ? ORDER BY stream_id, id", arguments: [after, through])
-        while let row = try rows.next() {
-            let rowStream: Int64 = row[0]
-            if rowStream != stream {
-                try flush()
-                stream = rowStream
-            }
-            ids.append(row[1])
-        }
-        try flush()
+        try StoreSchema.addRuns(
+            db, from: "SELECT stream_id, id FROM event WHERE id > ? AND id <= ? ORDER BY stream_id, id", arguments: [after, through])
         try db.execute(sql: "INSERT OR REPLACE INTO store_state(key, value) VALUES ('indexed_through', ?)", arguments: [through])
     }
 

@@ -64,33 +64,36 @@ enum StoreSchema {
                     PRIMARY KEY (stream_id, last_id)
                 ) WITHOUT ROWID;
                 """)
-            var stream: Int64?
-            var ids: [Int64] = []
-            func flush() throws {
-                guard let stream else { return }
-                for run in StreamIdRun.runs(of: ids) { try insert(run, stream: stream, in: db) }
-                ids.removeAll(keepingCapacity: true)
-            }
-            let rows = try Row.fetchCursor(db, sql: "SELECT stream_id, id FROM stream_event ORDER BY stream_id, id")
-            while let row = try rows.next() {
-                let rowStream: Int64 = row[0]
-                if rowStream != stream {
-                    try flush()
-                    stream = rowStream
-                }
-                ids.append(row[1])
-            }
-            try flush()
+            try addRuns(db, from: "SELECT stream_id, id FROM stream_event ORDER BY stream_id, id")
             try db.execute(sql: "DROP TABLE stream_event")
         }
         return migrator
     }
 
-    /// Adds one run of a stream's ids to `stream_run`.
-    static func insert(_ run: StreamIdRun, stream: Int64, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO stream_run(stream_id, last_id, first_id, distances) VALUES (?, ?, ?, ?)",
-            arguments: [stream, run.last, run.first, Data(run.distances)])
+    /// Adds the (stream_id, id) rows that `sql` selects, ordered by stream then id, to
+    /// `stream_run`: a run per stream (more for a stream with over ``StreamIdRun/capacity`` ids).
+    static func addRuns(_ db: Database, from sql: String, arguments: StatementArguments = []) throws {
+        var stream: Int64?
+        var ids: [Int64] = []
+        func flush() throws {
+            guard let stream else { return }
+            for run in StreamIdRun.runs(of: ids) {
+                try db.execute(
+                    sql: "INSERT INTO stream_run(stream_id, last_id, first_id, distances) VALUES (?, ?, ?, ?)",
+                    arguments: [stream, run.last, run.first, Data(run.distances)])
+            }
+            ids.removeAll(keepingCapacity: true)
+        }
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let row = try rows.next() {
+            let rowStream: Int64 = row[0]
+            if rowStream != stream {
+                try flush()
+                stream = rowStream
+            }
+            ids.append(row[1])
+        }
+        try flush()
     }
 
     /// The migrations this Beacon knows, for messages.
