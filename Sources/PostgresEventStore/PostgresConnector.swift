@@ -60,8 +60,12 @@ public struct PostgresConnector: Sendable {
                 establishedChannel: channel, tls: tls, username: url.user, password: password, database: url.database)
             // A client frozen inside a transaction (SIGSTOP, a paused VM) must not hold its locks
             // (the id counter, the cluster's advisory lock) for long: the server ends its session.
+            // Beacon's statements are short and many: JIT compilation, which the planner may pick
+            // from a fresh table's missing statistics, costs far more than it saves (about 80 ms
+            // for a follower's read of a few rows).
             configuration.options.additionalStartupParameters = [
                 ("idle_in_transaction_session_timeout", "1000"), ("lock_timeout", "5000"), ("application_name", "beacon"),
+                ("jit", "off"),
             ]
             return PostgresConnection.connect(
                 on: channel.eventLoop, configuration: configuration, id: Int.random(in: 1...Int.max), logger: logger)

@@ -74,6 +74,13 @@ def server_pids(admin_url):
     return [root, *child_pids(root)]
 
 
+def database_cpu_seconds(admin_url):
+    """CPU seconds of each PostgreSQL process by pid; a process that ended (the backend of the
+    psql that asks) is left out, one that began since counts from zero."""
+    times = {pid: cpu_seconds(pid) for pid in server_pids(admin_url)}
+    return {pid: seconds for pid, seconds in times.items() if seconds == seconds}
+
+
 def start_nodes(args, count, plugins, store, tag):
     """`count` nodes, each with its own copy of the plugin files."""
     nodes = []
@@ -151,18 +158,20 @@ def delivery(args, admin_url):
     try:
         wait_spread(nodes, args.plugins)
         time.sleep(2)
-        database = server_pids(admin_url)
-        before = [cpu_seconds(node.pid) for node in nodes], sum(cpu_seconds(pid) for pid in database)
+        database = database_cpu_seconds(admin_url)
+        before = [cpu_seconds(node.pid) for node in nodes]
         started = time.monotonic()
         latencies = asyncio.run(read_deliveries(nodes, args.seconds))
         elapsed = time.monotonic() - started
-        after = [cpu_seconds(node.pid) for node in nodes], sum(cpu_seconds(pid) for pid in server_pids(admin_url))
+        after = [cpu_seconds(node.pid) for node in nodes]
+        database_used = sum(seconds - database.get(pid, 0.0)
+                            for pid, seconds in database_cpu_seconds(admin_url).items())
         load = load_average()
     finally:
         for node in nodes:
             node.stop()
-    node_cpu = [100 * (b - a) / elapsed for a, b in zip(before[0], after[0])]
-    database_cpu = 100 * (after[1] - before[1]) / elapsed
+    node_cpu = [100 * (b - a) / elapsed for a, b in zip(before, after)]
+    database_cpu = 100 * database_used / elapsed
     print(f"delivery: {args.plugins} plugins every {args.every:g} s on 3 nodes, {elapsed:.1f} s, load {load}")
     print(f"  cross-node deliveries: {len(latencies)}; p50 {1000 * percentile(latencies, 0.5):.1f} ms, "
           f"p99 {1000 * percentile(latencies, 0.99):.1f} ms, worst {1000 * max(latencies or [float('nan')]):.1f} ms")
