@@ -15,7 +15,9 @@ import Glibc
 /// local monotonic clock, minus a margin: the database keeps it `leaseSeconds` after it ran the
 /// query, which is later, so this node stops running a plugin's checks before any other node can
 /// take it. A node that is frozen, or cannot reach the database, sees its deadline pass and runs
-/// nothing until a heartbeat succeeds again.
+/// nothing until a heartbeat succeeds again: at the deadline, a timer of its own (not the
+/// heartbeat's queue, which may be waiting on the database) reports every lease as lost, and
+/// the runs in flight stop then, not when they end.
 public final class ClusterNode: Sendable {
     public struct Settings: Sendable {
         /// How long a lease lasts after its last renewal.
@@ -52,6 +54,8 @@ public final class ClusterNode: Sendable {
         var lastLogged: Double = -.infinity
         var stopping = false
         var timer: (any DispatchSourceTimer)?
+        /// Whether the leases held were reported lost since the deadline passed.
+        var lapseReported = false
     }
 
     public let settings: Settings
@@ -61,13 +65,29 @@ public final class ClusterNode: Sendable {
     let state = Mutex(State())
     /// Called with the plugins this node has just become leader of (on the heartbeat queue).
     private let gained: @Sendable ([String]) -> Void
+    /// Called with the plugins this node no longer leads, or whose leases it can no longer
+    /// confirm (their runs in flight must stop now).
+    private let lost: @Sendable ([String]) -> Void
+    /// Fires at the lease deadline; on a queue of its own, so it fires while a heartbeat waits.
+    /// (A Dispatch source may be rescheduled from any thread.)
+    nonisolated(unsafe) private let lapseTimer: any DispatchSourceTimer
 
-    public init(settings: Settings, store: PostgresEventStore, logger: Logger, gained: @escaping @Sendable ([String]) -> Void) {
+    public init(
+        settings: Settings, store: PostgresEventStore, logger: Logger,
+        gained: @escaping @Sendable ([String]) -> Void, lost: @escaping @Sendable ([String]) -> Void = { _ in }
+    ) {
         self.settings = settings
         self.store = store
         self.logger = logger
         self.gained = gained
+        self.lost = lost
+        self.lapseTimer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "beacon-cluster-lease-deadline"))
+        self.lapseTimer.setEventHandler { [weak self] in self?.deadlinePassed() }
+        self.lapseTimer.schedule(deadline: .distantFuture)
+        self.lapseTimer.activate()
     }
+
+    deinit { self.lapseTimer.cancel() }
 
     /// Whether this node may run plugin `name` now: it holds its lease and the lease is
     /// confirmed within its deadline.
@@ -132,6 +152,7 @@ public final class ClusterNode: Sendable {
             return (state.timer, state.nodeId)
         }
         timer?.cancel()
+        self.lapseTimer.schedule(deadline: .distantFuture)
         self.queue.sync {
             guard let nodeId else { return }
             do {
@@ -171,7 +192,7 @@ public final class ClusterNode: Sendable {
             self.failed(error, pluginsUnsent: plugins != nil, release: release)
             return
         }
-        let gained = self.state.withLock { state -> [String] in
+        let (gained, lost, deadline) = self.state.withLock { state -> ([String], [String], Double) in
             let wasReachable = state.reachable
             state.reachable = true
             state.lastError = nil
@@ -185,7 +206,7 @@ public final class ClusterNode: Sendable {
             }
             state.nodeId = answer.nodeId
             state.answer = answer
-            guard !state.stopping else { return [] }
+            guard !state.stopping else { return ([], [], state.deadline) }
             var held: [String: Held] = [:]
             var gained: [String] = []
             for grant in answer.leases {
@@ -205,11 +226,37 @@ public final class ClusterNode: Sendable {
                 state.release = Array(extras)
                 gained.removeAll { extras.contains($0) }
             }
+            // Leases gone since the last beat (taken over while this node was away, or given
+            // back above); after a lapse every lease was reported lost already.
+            let lost = state.lapseReported ? [] : state.held.keys.filter { held[$0] == nil }
             state.held = held
             state.deadline = sent + self.settings.leaseSeconds - margin
-            return gained
+            state.lapseReported = false
+            return (gained, lost, state.deadline)
         }
+        self.lapseTimer.schedule(deadline: .now() + max(0, deadline - Self.monotonicSeconds()))
+        if !lost.isEmpty { self.lost(lost.sorted()) }
         if !gained.isEmpty { self.gained(gained.sorted()) }
+    }
+
+    /// At the lease deadline, on the timer's queue: when no heartbeat confirmed the leases
+    /// meanwhile, every lease held is reported lost once (they stay listed: a heartbeat that
+    /// confirms them before another node takes them keeps them). Otherwise waits for the new deadline.
+    private func deadlinePassed() {
+        let now = Self.monotonicSeconds()
+        let (lapsed, deadline) = self.state.withLock { state -> ([String], Double) in
+            guard now >= state.deadline else { return ([], state.deadline) }
+            guard !state.lapseReported, !state.stopping else { return ([], .infinity) }
+            state.lapseReported = true
+            return (Array(state.held.keys), .infinity)
+        }
+        if deadline < .infinity {
+            self.lapseTimer.schedule(deadline: .now() + max(0, deadline - now))
+        }
+        guard !lapsed.isEmpty else { return }
+        self.logger.warning(
+            "cluster: the leases of \(lapsed.count) plugin\(lapsed.count == 1 ? "" : "s") could not be confirmed in time (PostgreSQL unreachable, or this node was paused); their checks stop here until a heartbeat succeeds")
+        self.lost(lapsed.sorted())
     }
 
     private func failed(_ error: StoreError, pluginsUnsent: Bool, release: [String]) {

@@ -69,6 +69,14 @@ public final class PluginHost: Sendable {
         self.registry.withLock { $0.runners[name] }?.runOutOfTurn()
     }
 
+    /// Stops the runs in progress of plugins `names` now (a cluster node that lost their leases):
+    /// what they wait for is cancelled and nothing is published; their next runs come on schedule.
+    /// Unknown names are ignored.
+    public func abandonRuns(of names: [String]) {
+        let runners = self.registry.withLock { registry in names.compactMap { registry.runners[$0] } }
+        for runner in runners { runner.abandonRun() }
+    }
+
     /// Loads the folder for the first time and starts the checks. Throws when the folder cannot
     /// be read at all. The loading runs on Dispatch threads; the caller's task is suspended meanwhile.
     @discardableResult

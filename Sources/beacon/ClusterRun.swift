@@ -32,6 +32,8 @@ final class ClusterRun: Sendable {
             logger.info("cluster: now leading \(gained.count) plugin\(gained.count == 1 ? "" : "s"): \(gained.prefix(20).joined(separator: ", "))\(gained.count > 20 ? ", …" : "")")
             let running = host.value.withLock { $0 }
             for name in gained { running?.runNow(name) }
+        } lost: { lost in
+            host.value.withLock { $0 }?.abandonRuns(of: lost)
         }
         let feed = ClusterFeed(store: store, hub: hub, logger: logger)
         self.node = node

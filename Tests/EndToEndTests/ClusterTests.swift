@@ -194,6 +194,37 @@ struct ClusterTests {
         try expectGapFreeAndOnce(cluster)
     }
 
+    /// A run waiting when the node can no longer confirm its lease stops at the lease deadline
+    /// (another node could take the plugin then), not when it would have ended.
+    @Test(.timeLimit(.minutes(3))) func aRunInFlightStopsWhenItsLeaseCannotBeConfirmed() throws {
+        let server = try PrivatePostgres()
+        defer { server.close() }
+        try TestPostgres.psql(server.url, "CREATE DATABASE beacon_lapse")
+        let store = server.url.replacingOccurrences(of: "/postgres", with: "/beacon_lapse")
+        let slow = """
+            schedule = "60s"
+            timeout = "30s"
+            function check_status()
+              print("run started")
+              beacon.sleep(6)
+              print("run finished")
+              return { ok = true }
+            end
+            """
+        let cluster = try TestCluster(nodes: 1, plugins: ["slow.lua": slow], store: store)
+        defer { cluster.stopAll() }
+        let node = try cluster.node(0)
+        try #require(node.waitForLog("run started", seconds: 30), "\(node.log.suffix(3000))")
+        let started = Date()
+        try server.stopServer()
+        #expect(node.waitForLog("could not be confirmed in time", seconds: 20), "\(node.log.suffix(3000))")
+        // Past the moment the run would have ended had it gone on.
+        let left = 8 - Date().timeIntervalSince(started)
+        if left > 0 { usleep(UInt32(left * 1_000_000)) }
+        #expect(!node.log.contains("run finished"), "the run went on without a lease: \(node.log.suffix(3000))")
+        try server.startServer()
+    }
+
     @Test(.timeLimit(.minutes(3))) func aPluginAddedOnOneNodeIsStreamedByEveryNode() throws {
         let cluster = try TestCluster(nodes: 3, plugins: plugins(3, schedule: "200ms"))
         defer { cluster.stopAll() }
