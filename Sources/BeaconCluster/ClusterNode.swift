@@ -63,6 +63,9 @@ public final class ClusterNode: Sendable {
     private let logger: Logger
     private let queue = DispatchQueue(label: "beacon-cluster-heartbeat")
     let state = Mutex(State())
+    /// Called with the plugins this node is about to lead, before it may run them (on the
+    /// heartbeat queue).
+    private let taking: @Sendable ([String]) -> Void
     /// Called with the plugins this node has just become leader of (on the heartbeat queue).
     private let gained: @Sendable ([String]) -> Void
     /// Called with the plugins this node no longer leads, or whose leases it can no longer
@@ -74,11 +77,13 @@ public final class ClusterNode: Sendable {
 
     public init(
         settings: Settings, store: PostgresEventStore, logger: Logger,
+        taking: @escaping @Sendable ([String]) -> Void = { _ in },
         gained: @escaping @Sendable ([String]) -> Void, lost: @escaping @Sendable ([String]) -> Void = { _ in }
     ) {
         self.settings = settings
         self.store = store
         self.logger = logger
+        self.taking = taking
         self.gained = gained
         self.lost = lost
         self.lapseTimer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "beacon-cluster-lease-deadline"))
@@ -192,6 +197,10 @@ public final class ClusterNode: Sendable {
             self.failed(error, pluginsUnsent: plugins != nil, release: release)
             return
         }
+        let taking = self.state.withLock { state in
+            state.stopping ? [] : answer.leases.filter { state.held[$0.plugin]?.token != $0.token }.map(\.plugin)
+        }
+        if !taking.isEmpty { self.taking(taking.sorted()) }
         let (gained, lost, deadline) = self.state.withLock { state -> ([String], [String], Double) in
             let wasReachable = state.reachable
             state.reachable = true

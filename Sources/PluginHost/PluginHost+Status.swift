@@ -11,6 +11,15 @@ extension PluginHost {
         }
     }
 
+    /// Gives running plugins the levels another node set while it ran them (a cluster node that
+    /// has just become their leader); a level older than the one held is ignored.
+    public func adopt(_ levels: [String: PluginLevel]) {
+        let runners = registry.withLock { registry in levels.keys.compactMap { name in registry.runners[name].map { (name, $0) } } }
+        for (name, runner) in runners {
+            if let level = levels[name] { runner.adopt(level) }
+        }
+    }
+
     /// Every plugin, running or failed to load, by name.
     public func pluginStatuses() -> [PluginStatus] {
         let (runners, failed, failedSince) = registry.withLock { ($0.runners, $0.failedLoads, $0.failedSince) }
@@ -29,7 +38,7 @@ extension PluginHost {
 
     /// `GET /status`.
     public func overview() -> StatusOverview {
-        StatusOverview(levels().sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        StatusOverview(levels: levels())
     }
 
     /// The level of every plugin, running or failed to load.

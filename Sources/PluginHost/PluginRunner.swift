@@ -349,6 +349,15 @@ final class PluginRunner: Sendable {
     /// The plugin's level now.
     var level: PluginLevel { state.withLock { $0.level } }
 
+    /// Takes `level` when it began later than the level held here (the level another node set
+    /// while it ran this plugin), so the next run announces a change only against it.
+    func adopt(_ level: PluginLevel) {
+        state.withLock { state in
+            guard let since = level.since, since > state.level.since ?? -.infinity else { return }
+            state.level = level
+        }
+    }
+
     /// A version swapped in while the run that just ended used the old one runs now, instead of
     /// waiting for its next tick (a plugin that runs hourly would otherwise show the change an
     /// hour later).

@@ -42,6 +42,11 @@ public struct StatusOverview: Encodable, Sendable, Equatable {
     /// By name.
     public var plugins: [Plugin] = []
 
+    /// The overview of plugins with these levels (by name).
+    public init(levels: [String: PluginLevel]) {
+        self.init(levels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
     init(_ levels: [(name: String, level: PluginLevel)]) {
         for (name, level) in levels {
             plugins.append(Plugin(name: name, status: level.status, since: level.since))

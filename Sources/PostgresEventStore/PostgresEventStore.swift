@@ -1,6 +1,8 @@
 public import EventStore
 import NIOCore
+import Dispatch
 import PostgresNIO
+import Synchronization
 
 /// The event store in a PostgreSQL database, shared by every node of a cluster.
 ///
@@ -14,6 +16,8 @@ public final class PostgresEventStore: EventStore {
     let writes: PostgresLink
     /// Resumes, history queries and the catch-up of new events.
     let reads: PostgresLink
+    /// The size last measured, and whether a measurement is under way.
+    private let size = Mutex((bytes: 0, measuring: false))
 
     /// Connects, creates or migrates the schema, and fails with a message naming the database and
     /// what to do when it cannot (unreachable, login refused, no such database, newer schema).
@@ -22,6 +26,7 @@ public final class PostgresEventStore: EventStore {
         self.writes = PostgresLink(connector: connector)
         self.reads = PostgresLink(connector: connector)
         try PostgresSchema.migrate(self.writes)
+        self.measureSize()
     }
 
     /// Closes both connections.
@@ -152,11 +157,28 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// The size last measured (0 before the first): the measurement is a query, started here
+    /// on a Dispatch queue, so this never blocks (it is read for `/metrics` on an event loop).
     public func sizeInBytes() -> Int {
-        let size = try? self.reads.with { connection in
+        let (bytes, start) = self.size.withLock { size -> (Int, Bool) in
+            defer { size.measuring = true }
+            return (size.bytes, !size.measuring)
+        }
+        if start { DispatchQueue.global().async { self.measureSize() } }
+        return bytes
+    }
+
+    /// Measures the size now (blocks; never call on an event loop).
+    @discardableResult
+    public func measureSize() -> Int {
+        let measured = try? self.reads.with { connection in
             try connection.run("SELECT pg_total_relation_size('beacon_events')").first?.decode(Int64.self)
         }
-        return Int(size.flatMap { $0 } ?? 0)
+        return self.size.withLock { size in
+            if let measured = measured.flatMap({ $0 }) { size.bytes = Int(measured) }
+            size.measuring = false
+            return size.bytes
+        }
     }
 
     /// A row of (id, stream, event, data, time_ms, status, status_since) as an event.

@@ -66,7 +66,20 @@ enum PostgresSchema {
                 last_seq bigint NOT NULL DEFAULT 0)
             """,
             "CREATE SEQUENCE beacon_lease_tokens",
-        ]
+        ],
+        [
+            // What each plugin's leader shows of it in `/plugins` (its entry as JSON), so every
+            // node shows the leader's; `version` grows with every change, for incremental reads.
+            """
+            CREATE TABLE beacon_plugin_states (
+                plugin text PRIMARY KEY,
+                node text NOT NULL,
+                version bigint NOT NULL,
+                entry text NOT NULL)
+            """,
+            "CREATE SEQUENCE beacon_plugin_state_versions",
+            "CREATE INDEX beacon_plugin_states_version ON beacon_plugin_states (version)",
+        ],
     ]
 
     static var latest: Int { migrations.count }
@@ -80,6 +93,7 @@ enum PostgresSchema {
             let exists = try connection.run("SELECT to_regclass('beacon_meta') IS NOT NULL")
             guard let row = exists.first, try row.decode(Bool.self) else {
                 for statement in migrations.joined() { try connection.run(PostgresQuery(unsafeSQL: statement)) }
+                try connection.run("UPDATE beacon_meta SET schema_version = \(Int32(latest))")
                 return nil
             }
             let version: Int

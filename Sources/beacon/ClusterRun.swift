@@ -15,6 +15,8 @@ final class ClusterRun: Sendable {
     let node: ClusterNode
     let writer: ClusterWriter
     let feed: ClusterFeed
+    /// The leaders' entries of every plugin, for `/plugins`, `/status`, badges and metrics.
+    let states: ClusterStates
     let hub: EventHub
     private let directory: String
     private let logger: Logger
@@ -22,13 +24,20 @@ final class ClusterRun: Sendable {
     /// (plugin, leader's hash) pairs already warned about.
     private let warned = Mutex<Set<String>>([])
     private let checks = Mutex<(any DispatchSourceTimer)?>(nil)
+    private let exchange = Mutex<(any DispatchSourceTimer)?>(nil)
 
     init(store: PostgresEventStore, hub: EventHub, directory: String, logger: Logger) {
         self.hub = hub
         self.directory = directory
         self.logger = logger
         let host = self.host
-        let node = ClusterNode(settings: ClusterNode.Settings(), store: store, logger: logger) { gained in
+        let node = ClusterNode(settings: ClusterNode.Settings(), store: store, logger: logger) { taking in
+            // The level each plugin had when another node last ran it, so the first run here
+            // announces a change only against that.
+            if let levels = try? store.latestLevels(of: taking) {
+                host.value.withLock { $0 }?.adopt(levels.mapValues { PluginLevel(storedStatus: $0.status, sinceMilliseconds: $0.sinceMilliseconds) })
+            }
+        } gained: { gained in
             logger.info("cluster: now leading \(gained.count) plugin\(gained.count == 1 ? "" : "s"): \(gained.prefix(20).joined(separator: ", "))\(gained.count > 20 ? ", …" : "")")
             let running = host.value.withLock { $0 }
             for name in gained { running?.runNow(name) }
@@ -38,6 +47,7 @@ final class ClusterRun: Sendable {
         let feed = ClusterFeed(store: store, hub: hub, logger: logger)
         self.node = node
         self.feed = feed
+        self.states = ClusterStates(store: store, logger: logger)
         self.writer = ClusterWriter(store: store, node: node, logger: logger) { feed.wake() }
     }
 
@@ -69,6 +79,14 @@ final class ClusterRun: Sendable {
             checks = timer
             timer.resume()
         }
+        self.exchange.withLock { exchange in
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "beacon-cluster-states"))
+            let interval = ClusterStates.interval
+            timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
+            timer.setEventHandler { [weak self] in self?.exchangeStates() }
+            exchange = timer
+            timer.resume()
+        }
         self.logger.info("cluster: joined as node \(name) (\(address))")
     }
 
@@ -76,6 +94,7 @@ final class ClusterRun: Sendable {
     /// results could not be committed.
     func stop(timeout: Double) -> Int {
         self.checks.withLock { $0?.cancel() }
+        self.exchange.withLock { $0?.cancel() }
         let left = self.writer.close(timeout: timeout)
         self.node.stop()
         self.feed.stop()
@@ -124,6 +143,64 @@ final class ClusterRun: Sendable {
         }
     }
 
+    /// Publishes the entries of the plugins this node leads and reads the others'.
+    private func exchangeStates() {
+        guard let nodeId = self.node.view.answer?.nodeId, let host = self.host.value.withLock({ $0 }) else { return }
+        var entries: [String: String] = [:]
+        for status in host.pluginStatuses() where self.node.mayRun(status.name) {
+            entries[status.name] = String(decoding: StatusJSON.encode(status), as: UTF8.self)
+        }
+        self.states.exchange(entries, nodeId: nodeId, node: self.node.name)
+    }
+
+    /// `/plugins` on a cluster node: for each plugin of the cluster, the entry of its leader
+    /// (this node's own for the plugins it leads, and for those no other node published),
+    /// with the leader, this node's file hash, and whether the files differ.
+    func pluginEntries(local: [PluginStatus]) -> [ClusterPluginEntry] {
+        let remote = self.remoteEntries()
+        var entries: [ClusterPluginEntry] = []
+        var seen = Set<String>()
+        for status in local {
+            seen.insert(status.name)
+            entries.append(ClusterPluginEntry(local: status, remote: remote[status.name]?.entry, cluster: self.pluginInfo(status.name)))
+        }
+        for (name, item) in remote where !seen.contains(name) {
+            entries.append(ClusterPluginEntry(local: nil, remote: item.entry, cluster: self.pluginInfo(name)))
+        }
+        return entries.sorted { $0.name < $1.name }
+    }
+
+    /// The levels of every plugin of the cluster: the leaders', over `local` for plugins led elsewhere.
+    func levels(local: [String: PluginLevel]) -> [String: PluginLevel] {
+        var levels = local
+        for (name, item) in self.remoteEntries() { levels[name] = item.level }
+        return levels
+    }
+
+    /// Entries other nodes published of plugins that this node does not lead now and that have
+    /// a live leader.
+    private func remoteEntries() -> [String: (entry: JSONValue, level: PluginLevel)] {
+        let leaders = self.node.view.answer?.leaders ?? [:]
+        let me = self.node.name
+        var remote: [String: (entry: JSONValue, level: PluginLevel)] = [:]
+        for (name, item) in self.states.entries where item.node != me && leaders[name]?.node != nil && !self.node.mayRun(name) {
+            guard let entry = JSONValue(json: Array(item.entry.utf8)), case .object(let fields) = entry else { continue }
+            let since: Double? = switch fields["status_since"] {
+            case .number(let since): since
+            case .integer(let since): Double(since)
+            default: nil
+            }
+            var level = PluginLevel()
+            if let since {
+                let status: String? = if case .string(let status) = fields["status"] { status } else { nil }
+                level = PluginLevel(storedStatus: status, sinceMilliseconds: Int64((since * 1000).rounded()))
+            }
+            if case .string(let summary) = fields["summary"] { level.summary = summary }
+            remote[name] = (entry, level)
+        }
+        return remote
+    }
+
     /// What `/plugins` adds to plugin `name`'s entry.
     func pluginInfo(_ name: String) -> ClusterPluginInfo {
         let view = self.node.view
@@ -163,6 +240,40 @@ final class ClusterRun: Sendable {
         guard !view.reachable || !self.feed.isListening else { return nil }
         let reason = view.error ?? "the connection that receives new events is down"
         return Array("{\"status\":\"degraded\",\"reason\":\(JSONText.quoted("PostgreSQL unreachable: \(reason)"))}".utf8)
+    }
+}
+
+/// A plugin's entry in `/plugins` on a cluster node: its leader's (published, or this node's own
+/// when it leads), with the leader, this node's file hash, and whether the leader's file differs.
+struct ClusterPluginEntry: Encodable {
+    var local: PluginStatus?
+    var remote: JSONValue?
+    var cluster: ClusterPluginInfo
+
+    var name: String {
+        if let local { return local.name }
+        if case .object(let fields) = remote, case .string(let name) = fields["name"] { return name }
+        return ""
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        if case .object(var fields) = remote {
+            fields["node"] = cluster.node.map(JSONValue.string) ?? .null
+            fields["hash"] = cluster.hash.map(JSONValue.string) ?? .null
+            fields["file_differs"] = cluster.fileDiffers.map(JSONValue.bool)
+            try JSONValue.object(fields).encode(to: encoder)
+            return
+        }
+        try local?.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(cluster.node, forKey: .node)
+        try container.encode(cluster.hash, forKey: .hash)
+        try container.encodeIfPresent(cluster.fileDiffers, forKey: .fileDiffers)
+    }
+
+    private enum Key: String, CodingKey {
+        case node, hash
+        case fileDiffers = "file_differs"
     }
 }
 

@@ -14,7 +14,7 @@ struct HostStatus: StatusSource {
 
     func pluginsJSON() -> [UInt8] {
         guard let cluster else { return host.pluginsJSON() }
-        return StatusJSON.encode(host.pluginStatuses().map { ClusterPluginEntry(status: $0, cluster: cluster.pluginInfo($0.name)) })
+        return StatusJSON.encode(cluster.pluginEntries(local: host.pluginStatuses()))
     }
 
     func clusterJSON() -> [UInt8]? { cluster?.clusterJSON() }
@@ -23,20 +23,34 @@ struct HostStatus: StatusSource {
 
     /// The plugin's entry from `/plugins`, plus `history`: its most recent events, oldest first.
     func pluginJSON(named name: String) -> [UInt8]? {
-        guard let status = host.pluginStatus(named: name) else { return nil }
         let history = hub.recentEvents(of: name, limit: Self.historyShown).map { event in
             PluginDetail.Event(id: event.id, event: event.event, data: JSONValue(json: Array(event.data.utf8)) ?? .null, status: event.status)
         }
-        return StatusJSON.encode(PluginDetail(status: status, history: history))
+        guard let cluster else {
+            guard let status = host.pluginStatus(named: name) else { return nil }
+            return StatusJSON.encode(PluginDetail(status: status, history: history))
+        }
+        // The leader's entry, as in `/plugins`, with this node's history of the stream.
+        guard let entry = cluster.pluginEntries(local: host.pluginStatuses()).first(where: { $0.name == name }),
+            case .object(var fields) = JSONValue(json: StatusJSON.encode(entry))
+        else { return nil }
+        fields["history"] = JSONValue(json: StatusJSON.encode(history)) ?? .array([])
+        return StatusJSON.encode(JSONValue.object(fields))
     }
 
-    func statusJSON() -> [UInt8]? { StatusJSON.encode(host.overview()) }
+    func statusJSON() -> [UInt8]? { StatusJSON.encode(StatusOverview(levels: levels())) }
 
     func badgeLevel(named name: String) -> BadgeLevel? {
-        host.level(named: name).map { BadgeLevel(level: $0.storedStatus) }
+        levels()[name].map { BadgeLevel(level: $0.storedStatus) }
     }
 
-    func metricsText() -> [UInt8]? { metrics.render(levels: host.levels()) }
+    func metricsText() -> [UInt8]? { metrics.render(levels: levels()) }
+
+    /// Every plugin's level: on a cluster node, each plugin's leader's.
+    private func levels() -> [String: PluginLevel] {
+        let local = host.levels()
+        return cluster?.levels(local: local) ?? local
+    }
 }
 
 /// `GET /plugins/NAME`: the plugin's entry in `/plugins` and its recent events.
@@ -70,24 +84,4 @@ struct PluginDetail: Encodable {
     }
 
     private enum Key: String, CodingKey { case history }
-}
-
-/// A plugin's entry in `/plugins` on a cluster node: its leader, this node's file hash, and
-/// whether the leader's file differs.
-struct ClusterPluginEntry: Encodable {
-    var status: PluginStatus
-    var cluster: ClusterPluginInfo
-
-    func encode(to encoder: any Encoder) throws {
-        try status.encode(to: encoder)
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(cluster.node, forKey: .node)
-        try container.encode(cluster.hash, forKey: .hash)
-        try container.encodeIfPresent(cluster.fileDiffers, forKey: .fileDiffers)
-    }
-
-    private enum Key: String, CodingKey {
-        case node, hash
-        case fileDiffers = "file_differs"
-    }
 }

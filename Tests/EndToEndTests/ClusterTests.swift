@@ -225,6 +225,99 @@ struct ClusterTests {
         try server.startServer()
     }
 
+    /// A plugin that sets the level written in file `levelFile` (ok when there is none).
+    private func levelPlugin(_ levelFile: URL) -> String {
+        """
+        schedule = "200ms"
+        function check_status()
+          local file = io.open("\(levelFile.path)")
+          local level = file and file:read("l") or "ok"
+          if file then file:close() end
+          beacon.status(level, "level " .. level)
+          return { level = level }
+        end
+        """
+    }
+
+    private func levelPlugins(_ count: Int, levels: PluginFolder) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: (0..<count).map { ("p\($0).lua", levelPlugin(levels.url.appendingPathComponent("p\($0)"))) })
+    }
+
+    private func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
+
+    @Test(.timeLimit(.minutes(3))) func everyNodeShowsEachPluginsEntryLevelBadgeAndMetricsAsItsLeaderHasThem() throws {
+        let levels = try PluginFolder()
+        defer { levels.delete() }
+        try levels.write("p0", "critical\n")
+        let cluster = try TestCluster(nodes: 3, plugins: levelPlugins(6, levels: levels))
+        defer { cluster.stopAll() }
+        try #require(cluster.settled(names(6), most: 4) != nil)
+        for index in 0..<3 {
+            let port = try cluster.node(index).port
+            // Runs are counted by each plugin's leader: a node that leads two of the six shows
+            // runs of all six only when it shows the leaders' entries.
+            let agreed = waitFor(seconds: 30) { () -> Bool? in
+                guard let leaders = try? cluster.leaders(seenBy: index),
+                    let body = try? httpGet(port: port, "/plugins").body, let entries = json(body) as? [[String: Any]]
+                else { return nil }
+                let byName = Dictionary(entries.compactMap { entry in (entry["name"] as? String).map { ($0, entry) } }) { first, _ in first }
+                let shown = names(6).allSatisfy { name in
+                    guard let entry = byName[name] else { return false }
+                    return entry["node"] as? String == leaders[name] && (entry["runs"] as? Int ?? 0) > 0
+                        && entry["status"] as? String == (name == "p0" ? "critical" : "ok")
+                }
+                return shown ? true : nil
+            }
+            #expect(agreed == true, "node\(index)'s /plugins: \((try? httpGet(port: port, "/plugins").body) ?? "no answer")")
+            let status = json(try httpGet(port: port, "/status").body) as? [String: Any]
+            #expect(status?["status"] as? String == "critical")
+            #expect(status?["counts"] as? [String: Int] == ["ok": 5, "warning": 0, "critical": 1, "unknown": 0, "none": 0], "\(status ?? [:])")
+            #expect(try httpGet(port: port, "/badge/p0.svg").body.contains("critical"))
+            let metrics = try httpGet(port: port, "/metrics").body
+            #expect(metrics.contains("beacon_plugin_status{plugin=\"p0\"} 2"), "node\(index)")
+            #expect(metrics.contains("beacon_plugin_status{plugin=\"p5\"} 0"), "node\(index)")
+            let detail = json(try httpGet(port: port, "/plugins/p0").body) as? [String: Any]
+            #expect((detail?["runs"] as? Int ?? 0) > 0 && detail?["status"] as? String == "critical" && detail?["history"] is [Any])
+        }
+    }
+
+    /// A node that takes a plugin over starts from the level it has in the store, not from the
+    /// one it saw when it last ran it: a change is announced once, by the node that saw it.
+    @Test(.timeLimit(.minutes(3))) func aNewLeaderStartsFromThePluginsCommittedLevel() throws {
+        let levels = try PluginFolder()
+        defer { levels.delete() }
+        let cluster = try TestCluster(nodes: 2, plugins: levelPlugins(4, levels: levels))
+        defer { cluster.stopAll() }
+        try #require(cluster.settled(names(4), most: 3) != nil)
+        // node0 runs all four at ok, then node1 comes back and takes some.
+        _ = try cluster.node(1).stop()
+        cluster.forget(1)
+        try #require(cluster.settled(names(4), most: 4) != nil)
+        usleep(1_000_000)
+        try cluster.start(1)
+        let moved = try #require(waitFor(seconds: 30) { () -> [String]? in
+            let led = (try? cluster.leaders(seenBy: 0))?.filter { $0.value == "node1" }.map(\.key) ?? []
+            return led.isEmpty ? nil : led.sorted()
+        })
+        for index in 0..<4 { try levels.write("p\(index)", "critical\n") }
+        let announced = { (rows: [(id: Int, stream: String, seq: Int, node: String, data: String)]) in
+            Dictionary(grouping: rows.filter { $0.data.contains("\"to\":\"critical\"") }, by: \.stream).mapValues(\.count)
+        }
+        #expect(waitFor(seconds: 20) { announced((try? cluster.committed()) ?? []).count == 4 ? true : nil } == true)
+        // node0 takes the moved plugins back, having last seen them at ok.
+        try cluster.node(1).send(signal: SIGKILL)
+        try cluster.node(1).process.waitUntilExit()
+        cluster.forget(1)
+        let killed = try cluster.committed().last?.id ?? 0
+        let ranAgain = waitFor(seconds: 30) { () -> Bool? in
+            let after = (try? cluster.committed())?.filter { $0.id > killed && $0.node == "node0" } ?? []
+            return moved.allSatisfy { name in after.filter { $0.stream == name }.count >= 3 } ? true : nil
+        }
+        #expect(ranAgain == true, "node0 runs \(moved) again")
+        let counts = announced(try cluster.committed())
+        #expect(counts == ["p0": 1, "p1": 1, "p2": 1, "p3": 1], "status-change to critical per plugin: \(counts)")
+    }
+
     @Test(.timeLimit(.minutes(3))) func aPluginAddedOnOneNodeIsStreamedByEveryNode() throws {
         let cluster = try TestCluster(nodes: 3, plugins: plugins(3, schedule: "200ms"))
         defer { cluster.stopAll() }

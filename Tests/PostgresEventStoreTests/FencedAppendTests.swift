@@ -130,4 +130,47 @@ struct FencedAppendTests {
         #expect(counts.values.allSatisfy { $0 <= 4 }, "\(counts)")
         #expect(counts.values.reduce(0, +) == 10, "every plugin has a leader")
     }
+    @Test func onlyALeaderPublishesAPluginsEntryAndOthersReadWhatChanged() throws {
+        let url = try TestDatabase.create()
+        let nodeA = try TestDatabase.open(url)
+        let nodeB = try TestDatabase.open(url)
+        defer { nodeA.close(); nodeB.close() }
+        let a = try join(nodeA, "a", plugins: ["p"])
+        let b = try join(nodeB, "b", plugins: ["q"])
+        try nodeA.publishStates([("p", "{\"runs\":1}"), ("q", "{\"runs\":99}")], nodeId: a.nodeId, node: "a")
+        try nodeB.publishStates([("q", "{\"runs\":2}")], nodeId: b.nodeId, node: "b")
+        let all = try nodeB.pluginStates(after: 0)
+        #expect(all.map { "\($0.plugin) \($0.node) \($0.entry)" } == ["p a {\"runs\":1}", "q b {\"runs\":2}"], "q is b's: a's entry of it is left out")
+        let seen = try #require(all.last).version
+        #expect(try nodeB.pluginStates(after: seen).isEmpty)
+        try nodeA.publishStates([("p", "{\"runs\":3}")], nodeId: a.nodeId, node: "a")
+        let changed = try nodeB.pluginStates(after: seen)
+        #expect(changed.map(\.entry) == ["{\"runs\":3}"] && changed[0].version > seen)
+    }
+
+    @Test func aPluginsLatestLevelIsItsNewestCommittedEvents() throws {
+        let store = try TestDatabase.open(try TestDatabase.create())
+        defer { store.close() }
+        let lease = try #require(try join(store, "a", plugins: ["p", "q"]).leases.first { $0.plugin == "p" })
+        var ok = result("p", 1)
+        (ok.status, ok.statusSince) = ("ok", 1_000)
+        var critical = result("p", 2)
+        (critical.status, critical.statusSince) = ("critical", 2_000)
+        _ = try store.append(fenced: [FencedEvent(event: ok, token: lease.token, seq: 1), FencedEvent(event: critical, token: lease.token, seq: 2)], node: "a")
+        let levels = try store.latestLevels(of: ["p", "q"])
+        #expect(levels.count == 1, "q has no event")
+        #expect(levels["p"]?.status == "critical" && levels["p"]?.sinceMilliseconds == 2_000)
+    }
+
+    @Test func aVersionOneDatabaseIsMigrated() throws {
+        let url = try TestDatabase.create()
+        try TestDatabase.open(url).close()
+        try TestDatabase.psql(TestDatabase.url(url), "DROP TABLE beacon_plugin_states; DROP SEQUENCE beacon_plugin_state_versions; UPDATE beacon_meta SET schema_version = 1")
+        let store = try TestDatabase.open(url)
+        defer { store.close() }
+        let a = try join(store, "a", plugins: ["p"])
+        try store.publishStates([("p", "{}")], nodeId: a.nodeId, node: "a")
+        #expect(try store.pluginStates(after: 0).map(\.plugin) == ["p"])
+        try TestDatabase.open(url).close()  // opened again at the latest version: nothing to migrate
+    }
 }

@@ -1,0 +1,66 @@
+import Dispatch
+public import Logging
+public import PostgresEventStore
+import Synchronization
+
+/// Every plugin's entry in `/plugins` as its leader shows it, shared through the database: each
+/// node publishes the entries of the plugins it leads when they changed, and reads what the
+/// others published since its last read, once per ``interval``.
+public final class ClusterStates: Sendable {
+    /// How often entries are published and read: what another node shows lags at most about
+    /// twice this behind the leader.
+    public static let interval = 1.0
+
+    struct State {
+        /// What this node published last, per plugin.
+        var published: [String: String] = [:]
+        /// The newest entry of each plugin read from the database.
+        var entries: [String: PublishedPluginState] = [:]
+        var lastVersion: Int64 = 0
+        var failing = false
+    }
+
+    private let store: PostgresEventStore
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    public init(store: PostgresEventStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The newest entry of each plugin, as its leader (named in it) published it.
+    public var entries: [String: PublishedPluginState] { self.state.withLock { $0.entries } }
+
+    /// Publishes those of `entries` (plugin → JSON object) that changed since they were last
+    /// published here, for the plugins node `nodeId` leads, then reads what changed elsewhere.
+    /// Blocks on the database; call off the event loops.
+    public func exchange(_ entries: [String: String], nodeId: Int64, node: String) {
+        let changed = self.state.withLock { state in
+            entries.filter { state.published[$0.key] != $0.value }.map { (plugin: $0.key, entry: $0.value) }
+        }
+        do {
+            try self.store.publishStates(changed, nodeId: nodeId, node: node)
+            self.state.withLock { state in
+                for (plugin, entry) in changed { state.published[plugin] = entry }
+                // Plugins led elsewhere now are published again when this node leads them again.
+                state.published = state.published.filter { entries[$0.key] != nil }
+            }
+            let after = self.state.withLock { $0.lastVersion }
+            let fresh = try self.store.pluginStates(after: after)
+            self.state.withLock { state in
+                for item in fresh {
+                    state.entries[item.plugin] = item
+                    state.lastVersion = max(state.lastVersion, item.version)
+                }
+                state.failing = false
+            }
+        } catch {
+            let first = self.state.withLock { state -> Bool in
+                defer { state.failing = true }
+                return !state.failing
+            }
+            if first { self.logger.warning("cluster: exchanging the plugins' entries failed, retried: \(error)") }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+public import EventStore
+import PostgresNIO
+
+/// A plugin's entry in `/plugins` as its leader published it.
+public struct PublishedPluginState: Sendable, Equatable {
+    public var plugin: String
+    /// The leader that published it.
+    public var node: String
+    /// Grows with every change of any plugin's entry.
+    public var version: Int64
+    /// The entry, a JSON object.
+    public var entry: String
+}
+
+extension PostgresEventStore {
+    /// Publishes the entries of plugins that node `nodeId` (named `node`) leads; entries of
+    /// plugins it does not lead (any more) are left out. Each written entry takes a new version.
+    public func publishStates(_ entries: [(plugin: String, entry: String)], nodeId: Int64, node: String) throws(StoreError) {
+        guard !entries.isEmpty else { return }
+        let plugins = entries.map(\.plugin)
+        let texts = entries.map(\.entry)
+        try self.writes.with { connection in
+            try connection.run(
+                """
+                INSERT INTO beacon_plugin_states (plugin, node, version, entry)
+                SELECT v.plugin, \(node), nextval('beacon_plugin_state_versions'), v.entry
+                FROM unnest(\(plugins)::text[], \(texts)::text[]) AS v(plugin, entry)
+                JOIN beacon_leases l ON l.plugin = v.plugin AND l.node_id = \(nodeId)
+                ON CONFLICT (plugin) DO UPDATE SET node = excluded.node, version = excluded.version, entry = excluded.entry
+                """)
+        }
+    }
+
+    /// The entries published after `version`, in version order.
+    public func pluginStates(after version: Int64) throws(StoreError) -> [PublishedPluginState] {
+        try self.reads.with { connection in
+            try connection.run(
+                "SELECT plugin, node, version, entry FROM beacon_plugin_states WHERE version > \(version) ORDER BY version"
+            ).map { row in
+                let (plugin, node, version, entry) = try row.decode((String, String, Int64, String).self)
+                return PublishedPluginState(plugin: plugin, node: node, version: version, entry: entry)
+            }
+        }
+    }
+
+    /// Each of `plugins`' level as its newest committed event has it: (level name or nil,
+    /// since in Unix ms); plugins without a level-carrying event are left out.
+    public func latestLevels(of plugins: [String]) throws(StoreError) -> [String: (status: String?, sinceMilliseconds: Int64)] {
+        guard !plugins.isEmpty else { return [:] }
+        let rows = try self.reads.with { connection in
+            try connection.run(
+                """
+                SELECT p.stream, e.status, e.status_since FROM unnest(\(plugins)::text[]) AS p(stream)
+                CROSS JOIN LATERAL (SELECT status, status_since FROM beacon_events WHERE stream = p.stream
+                                    ORDER BY id DESC LIMIT 1) AS e
+                """
+            ).map { try $0.decode((String, String?, Int64?).self) }
+        }
+        var levels: [String: (status: String?, sinceMilliseconds: Int64)] = [:]
+        for (plugin, status, since) in rows {
+            if let since { levels[plugin] = (status, since) }
+        }
+        return levels
+    }
+}
