@@ -12,14 +12,80 @@ public struct PublishedPluginState: Sendable, Equatable {
     public var entry: String
 }
 
+/// How often one node ran a plugin since it started.
+public struct PluginRunCounts: Sendable, Equatable {
+    public var runs: Int64
+    public var failures: Int64
+    public var skippedTicks: Int64
+
+    public init(runs: Int64 = 0, failures: Int64 = 0, skippedTicks: Int64 = 0) {
+        self.runs = runs
+        self.failures = failures
+        self.skippedTicks = skippedTicks
+    }
+
+    public static func + (left: Self, right: Self) -> Self {
+        Self(runs: left.runs + right.runs, failures: left.failures + right.failures, skippedTicks: left.skippedTicks + right.skippedTicks)
+    }
+}
+
+/// One node's counts of one plugin, as published.
+public struct PublishedRunCounts: Sendable, Equatable {
+    public var nodeId: Int64
+    public var plugin: String
+    public var version: Int64
+    public var counts: PluginRunCounts
+}
+
+/// Versions of entries and counts are taken under a transaction-scoped advisory lock, so they
+/// become visible in version order and a reader that has seen version V has seen every lower one.
 extension PostgresEventStore {
+    /// Publishes node `nodeId`'s counts of its runs of `counts`' plugins.
+    public func publishCounts(_ counts: [String: PluginRunCounts], nodeId: Int64) throws(StoreError) {
+        guard !counts.isEmpty else { return }
+        let plugins = Array(counts.keys)
+        let values = plugins.map { counts[$0] ?? PluginRunCounts() }
+        let runs = values.map(\.runs)
+        let failures = values.map(\.failures)
+        let skipped = values.map(\.skippedTicks)
+        try self.writes.transaction { connection in
+            try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.versionLockKey))")
+            try connection.run(
+                """
+                INSERT INTO beacon_plugin_counters (node_id, plugin, version, runs, failures, skipped_ticks)
+                SELECT \(nodeId), v.plugin, nextval('beacon_plugin_state_versions'), v.runs, v.failures, v.skipped
+                FROM unnest(\(plugins)::text[], \(runs)::bigint[], \(failures)::bigint[], \(skipped)::bigint[])
+                     AS v(plugin, runs, failures, skipped)
+                ON CONFLICT (node_id, plugin) DO UPDATE SET version = excluded.version, runs = excluded.runs,
+                    failures = excluded.failures, skipped_ticks = excluded.skipped_ticks
+                """)
+        }
+    }
+
+    /// The counts published after `version`, in version order.
+    public func publishedCounts(after version: Int64) throws(StoreError) -> [PublishedRunCounts] {
+        try self.reads.with { connection in
+            try connection.run(
+                """
+                SELECT node_id, plugin, version, runs, failures, skipped_ticks FROM beacon_plugin_counters
+                WHERE version > \(version) ORDER BY version
+                """
+            ).map { row in
+                let (node, plugin, version, runs, failures, skipped) = try row.decode((Int64, String, Int64, Int64, Int64, Int64).self)
+                return PublishedRunCounts(
+                    nodeId: node, plugin: plugin, version: version, counts: PluginRunCounts(runs: runs, failures: failures, skippedTicks: skipped))
+            }
+        }
+    }
+
     /// Publishes the entries of plugins that node `nodeId` (named `node`) leads; entries of
     /// plugins it does not lead (any more) are left out. Each written entry takes a new version.
     public func publishStates(_ entries: [(plugin: String, entry: String)], nodeId: Int64, node: String) throws(StoreError) {
         guard !entries.isEmpty else { return }
         let plugins = entries.map(\.plugin)
         let texts = entries.map(\.entry)
-        try self.writes.with { connection in
+        try self.writes.transaction { connection in
+            try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.versionLockKey))")
             try connection.run(
                 """
                 INSERT INTO beacon_plugin_states (plugin, node, version, entry)

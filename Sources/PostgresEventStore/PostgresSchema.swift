@@ -6,6 +6,9 @@ import PostgresNIO
 enum PostgresSchema {
     /// The advisory lock key that serializes migrations and lease changes ("beacon" in ASCII).
     static let lockKey: Int64 = 0x62_65_61_63_6f_6e
+    /// The advisory lock key that serializes publishing plugin entries and counts, so their
+    /// versions commit in order.
+    static let versionLockKey: Int64 = lockKey + 1
 
     /// Each version's statements, in order; version N is `migrations[N - 1]`.
     static let migrations: [[String]] = [
@@ -79,6 +82,19 @@ enum PostgresSchema {
             """,
             "CREATE SEQUENCE beacon_plugin_state_versions",
             "CREATE INDEX beacon_plugin_states_version ON beacon_plugin_states (version)",
+            // Each node's counts of its runs of each plugin since it started (a restarted node is
+            // a new row), kept after it stops: their sums are the cluster's counts, which never go down.
+            """
+            CREATE TABLE beacon_plugin_counters (
+                node_id bigint NOT NULL,
+                plugin text NOT NULL,
+                version bigint NOT NULL,
+                runs bigint NOT NULL,
+                failures bigint NOT NULL,
+                skipped_ticks bigint NOT NULL,
+                PRIMARY KEY (node_id, plugin))
+            """,
+            "CREATE INDEX beacon_plugin_counters_version ON beacon_plugin_counters (version)",
         ],
     ]
 

@@ -147,27 +147,53 @@ final class ClusterRun: Sendable {
     private func exchangeStates() {
         guard let nodeId = self.node.view.answer?.nodeId, let host = self.host.value.withLock({ $0 }) else { return }
         var entries: [String: String] = [:]
-        for status in host.pluginStatuses() where self.node.mayRun(status.name) {
+        let statuses = host.pluginStatuses()
+        for status in statuses where self.node.mayRun(status.name) {
             entries[status.name] = String(decoding: StatusJSON.encode(status), as: UTF8.self)
         }
-        self.states.exchange(entries, nodeId: nodeId, node: self.node.name)
+        self.states.exchange(entries, counts: Self.counts(statuses), nodeId: nodeId, node: self.node.name)
     }
 
-    /// `/plugins` on a cluster node: for each plugin of the cluster, the entry of its leader
-    /// (this node's own for the plugins it leads, and for those no other node published),
-    /// with the leader, this node's file hash, and whether the files differ.
-    func pluginEntries(local: [PluginStatus]) -> [ClusterPluginEntry] {
+    /// This node's counts of its runs of each plugin it ran.
+    private static func counts(_ statuses: [PluginStatus]) -> [String: PluginRunCounts] {
+        var counts: [String: PluginRunCounts] = [:]
+        for status in statuses {
+            guard let runs = status.runs, runs.runs + runs.failures + runs.skippedTicks > 0 else { continue }
+            counts[status.name] = PluginRunCounts(runs: Int64(runs.runs), failures: Int64(runs.failures), skippedTicks: Int64(runs.skippedTicks))
+        }
+        return counts
+    }
+
+    /// The cluster's counts of each plugin's runs: those of every node that ran it, this one included.
+    func runTotals(local: [PluginStatus]) -> [String: PluginRunCounts] {
+        self.states.totals(local: Self.counts(local), nodeId: self.node.view.answer?.nodeId)
+    }
+
+    /// `/plugins` on a cluster node, by name: for each plugin of the cluster, the entry of its
+    /// leader (this node's own for the plugins it leads, and for those no other node published),
+    /// with the cluster's counts of its runs, its leader, this node's file hash, and whether the
+    /// files differ.
+    func pluginEntries(local: [PluginStatus]) -> [(name: String, entry: JSONValue)] {
         let remote = self.remoteEntries()
-        var entries: [ClusterPluginEntry] = []
-        var seen = Set<String>()
+        let totals = self.runTotals(local: local)
+        var entries: [String: JSONValue] = [:]
         for status in local {
-            seen.insert(status.name)
-            entries.append(ClusterPluginEntry(local: status, remote: remote[status.name]?.entry, cluster: self.pluginInfo(status.name)))
+            entries[status.name] = remote[status.name]?.entry ?? JSONValue(json: StatusJSON.encode(status))
         }
-        for (name, item) in remote where !seen.contains(name) {
-            entries.append(ClusterPluginEntry(local: nil, remote: item.entry, cluster: self.pluginInfo(name)))
+        for (name, item) in remote where entries[name] == nil { entries[name] = item.entry }
+        return entries.sorted { $0.key < $1.key }.compactMap { name, entry in
+            guard case .object(var fields) = entry else { return nil }
+            if let total = totals[name], fields["runs"] != nil {
+                fields["runs"] = .integer(total.runs)
+                fields["failures"] = .integer(total.failures)
+                fields["skipped_ticks"] = .integer(total.skippedTicks)
+            }
+            let info = self.pluginInfo(name)
+            fields["node"] = info.node.map(JSONValue.string) ?? .null
+            fields["hash"] = info.hash.map(JSONValue.string) ?? .null
+            fields["file_differs"] = info.fileDiffers.map(JSONValue.bool)
+            return (name, .object(fields))
         }
-        return entries.sorted { $0.name < $1.name }
     }
 
     /// The levels of every plugin of the cluster: the leaders', over `local` for plugins led elsewhere.
@@ -240,40 +266,6 @@ final class ClusterRun: Sendable {
         guard !view.reachable || !self.feed.isListening else { return nil }
         let reason = view.error ?? "the connection that receives new events is down"
         return Array("{\"status\":\"degraded\",\"reason\":\(JSONText.quoted("PostgreSQL unreachable: \(reason)"))}".utf8)
-    }
-}
-
-/// A plugin's entry in `/plugins` on a cluster node: its leader's (published, or this node's own
-/// when it leads), with the leader, this node's file hash, and whether the leader's file differs.
-struct ClusterPluginEntry: Encodable {
-    var local: PluginStatus?
-    var remote: JSONValue?
-    var cluster: ClusterPluginInfo
-
-    var name: String {
-        if let local { return local.name }
-        if case .object(let fields) = remote, case .string(let name) = fields["name"] { return name }
-        return ""
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        if case .object(var fields) = remote {
-            fields["node"] = cluster.node.map(JSONValue.string) ?? .null
-            fields["hash"] = cluster.hash.map(JSONValue.string) ?? .null
-            fields["file_differs"] = cluster.fileDiffers.map(JSONValue.bool)
-            try JSONValue.object(fields).encode(to: encoder)
-            return
-        }
-        try local?.encode(to: encoder)
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(cluster.node, forKey: .node)
-        try container.encode(cluster.hash, forKey: .hash)
-        try container.encodeIfPresent(cluster.fileDiffers, forKey: .fileDiffers)
-    }
-
-    private enum Key: String, CodingKey {
-        case node, hash
-        case fileDiffers = "file_differs"
     }
 }
 

@@ -14,7 +14,7 @@ struct HostStatus: StatusSource {
 
     func pluginsJSON() -> [UInt8] {
         guard let cluster else { return host.pluginsJSON() }
-        return StatusJSON.encode(cluster.pluginEntries(local: host.pluginStatuses()))
+        return StatusJSON.encode(JSONValue.array(cluster.pluginEntries(local: host.pluginStatuses()).map(\.entry)))
     }
 
     func clusterJSON() -> [UInt8]? { cluster?.clusterJSON() }
@@ -32,7 +32,7 @@ struct HostStatus: StatusSource {
         }
         // The leader's entry, as in `/plugins`, with this node's history of the stream.
         guard let entry = cluster.pluginEntries(local: host.pluginStatuses()).first(where: { $0.name == name }),
-            case .object(var fields) = JSONValue(json: StatusJSON.encode(entry))
+            case .object(var fields) = entry.entry
         else { return nil }
         fields["history"] = JSONValue(json: StatusJSON.encode(history)) ?? .array([])
         return StatusJSON.encode(JSONValue.object(fields))
@@ -44,7 +44,9 @@ struct HostStatus: StatusSource {
         levels()[name].map { BadgeLevel(level: $0.storedStatus) }
     }
 
-    func metricsText() -> [UInt8]? { metrics.render(levels: levels()) }
+    func metricsText() -> [UInt8]? {
+        metrics.render(levels: levels(), clusterRuns: cluster?.runTotals(local: host.pluginStatuses()))
+    }
 
     /// Every plugin's level: on a cluster node, each plugin's leader's.
     private func levels() -> [String: PluginLevel] {

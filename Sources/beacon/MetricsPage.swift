@@ -2,6 +2,7 @@ import EventHub
 import EventStore
 import Metrics
 import PluginHost
+import PostgresEventStore
 import Prometheus
 import Synchronization
 
@@ -21,6 +22,8 @@ final class MetricsPage: Sendable {
     private let storeBefore = Mutex(StoreWriter.Counters())
     /// Plugins whose `beacon_plugin_status` the last scrape showed.
     private let levelGauges = Mutex(Set<String>())
+    /// The cluster's counts at the previous scrape, so the counters grow by the difference.
+    private let clusterBefore = Mutex([String: PluginRunCounts]())
 
     /// Makes the Prometheus registry the process's swift-metrics backend. Call once, at start.
     init(hub: EventHub, store: StoreWriter? = nil) {
@@ -36,7 +39,8 @@ final class MetricsPage: Sendable {
     }
 
     /// The page; `levels` gives `beacon_plugin_status` (absent for plugins without a level).
-    func render(levels: [String: PluginLevel] = [:]) -> [UInt8] {
+    /// `clusterRuns`, on a cluster node: the cluster's counts of each plugin's runs.
+    func render(levels: [String: PluginLevel] = [:], clusterRuns: [String: PluginRunCounts]? = nil) -> [UInt8] {
         subscribers.set(Int64(hub.subscriberCount))
         let (stalledNow, conflatedNow) = (hub.stalledDisconnects, hub.conflatedEvents)
         let deliveredNow = hub.deliveries
@@ -57,6 +61,7 @@ final class MetricsPage: Sendable {
         }
         if let store { renderStore(store) }
         renderLevels(levels)
+        if let clusterRuns { renderClusterRuns(clusterRuns) }
         return registry.emitToBuffer()
     }
 
@@ -75,6 +80,22 @@ final class MetricsPage: Sendable {
         }
         for plugin in hidden {
             registry.unregisterGauge(registry.makeGauge(descriptor: Self.pluginStatus, labels: [("plugin", plugin)]))
+        }
+    }
+
+    /// `beacon_cluster_check_runs_total`, `…_failures_total`, `…_skipped_ticks_total`: every
+    /// node's runs of each plugin, the same on every node.
+    private func renderClusterRuns(_ totals: [String: PluginRunCounts]) {
+        let before = clusterBefore.withLock { before in
+            defer { before = totals }
+            return before
+        }
+        for (plugin, now) in totals {
+            let was = before[plugin] ?? PluginRunCounts()
+            let labels = [("plugin", plugin)]
+            registry.makeCounter(descriptor: Self.clusterRuns, labels: labels).increment(by: max(0, now.runs - was.runs))
+            registry.makeCounter(descriptor: Self.clusterFailures, labels: labels).increment(by: max(0, now.failures - was.failures))
+            registry.makeCounter(descriptor: Self.clusterSkipped, labels: labels).increment(by: max(0, now.skippedTicks - was.skippedTicks))
         }
     }
 
@@ -99,6 +120,12 @@ final class MetricsPage: Sendable {
 
     private static var pluginStatus: MetricNameDescriptor { name(
         "plugin_status", "", "A plugin's level: 0 ok, 1 warning, 2 critical, 3 unknown (absent without one).") }
+    private static var clusterRuns: MetricNameDescriptor { name(
+        "cluster_check_runs", "total", "Runs of a plugin's check on every node of the cluster.") }
+    private static var clusterFailures: MetricNameDescriptor { name(
+        "cluster_check_failures", "total", "Failed runs of a plugin's check on every node of the cluster.") }
+    private static var clusterSkipped: MetricNameDescriptor { name(
+        "cluster_check_skipped_ticks", "total", "Skipped ticks of a plugin on every node of the cluster.") }
     private static var eventsSent: MetricNameDescriptor { name("events_sent", "total", "Events written to subscribers, per plugin.") }
     private static var bytesSent: MetricNameDescriptor { name("bytes_sent", "total", "Bytes of events written to subscribers, per plugin.") }
     private static var pluginSubscribers: MetricNameDescriptor { name(

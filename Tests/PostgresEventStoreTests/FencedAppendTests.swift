@@ -148,6 +148,19 @@ struct FencedAppendTests {
         #expect(changed.map(\.entry) == ["{\"runs\":3}"] && changed[0].version > seen)
     }
 
+    @Test func eachNodesCountsArePublishedAndReadOnceChanged() throws {
+        let store = try TestDatabase.open(try TestDatabase.create())
+        defer { store.close() }
+        try store.publishCounts(["p": PluginRunCounts(runs: 3, failures: 1, skippedTicks: 0)], nodeId: 1)
+        try store.publishCounts(["p": PluginRunCounts(runs: 5), "q": PluginRunCounts(runs: 1)], nodeId: 2)
+        let all = try store.publishedCounts(after: 0)
+        #expect(all.map { "\($0.nodeId) \($0.plugin) \($0.counts.runs)" }.sorted() == ["1 p 3", "2 p 5", "2 q 1"])
+        let seen = try #require(all.map(\.version).max())
+        try store.publishCounts(["p": PluginRunCounts(runs: 4, failures: 1, skippedTicks: 2)], nodeId: 1)
+        let changed = try store.publishedCounts(after: seen)
+        #expect(changed.map(\.counts) == [PluginRunCounts(runs: 4, failures: 1, skippedTicks: 2)] && changed.first?.nodeId == 1)
+    }
+
     @Test func aPluginsLatestLevelIsItsNewestCommittedEvents() throws {
         let store = try TestDatabase.open(try TestDatabase.create())
         defer { store.close() }
@@ -165,7 +178,7 @@ struct FencedAppendTests {
     @Test func aVersionOneDatabaseIsMigrated() throws {
         let url = try TestDatabase.create()
         try TestDatabase.open(url).close()
-        try TestDatabase.psql(TestDatabase.url(url), "DROP TABLE beacon_plugin_states; DROP SEQUENCE beacon_plugin_state_versions; UPDATE beacon_meta SET schema_version = 1")
+        try TestDatabase.psql(TestDatabase.url(url), "DROP TABLE beacon_plugin_states, beacon_plugin_counters; DROP SEQUENCE beacon_plugin_state_versions; UPDATE beacon_meta SET schema_version = 1")
         let store = try TestDatabase.open(url)
         defer { store.close() }
         let a = try join(store, "a", plugins: ["p"])
