@@ -5,7 +5,10 @@ import Glibc
 #endif
 
 /// Three real `beacon` processes on one real PostgreSQL database.
-@Suite(.enabled(if: TestPostgres.enabled, TestPostgres.skipped))
+///
+/// One test at a time: each blocks the thread it runs on for seconds, and several at once would
+/// hold every thread the other suites' async tests run on.
+@Suite(.enabled(if: TestPostgres.enabled, TestPostgres.skipped), .serialized)
 struct ClusterTests {
     private func plugins(_ count: Int, schedule: String) -> [String: String] {
         Dictionary(uniqueKeysWithValues: (0..<count).map { ("p\($0).lua", nodeCounterPlugin(schedule: schedule)) })
