@@ -50,6 +50,8 @@ public final class ClusterNode: Sendable {
         var release: [String] = []
         var answer: HeartbeatAnswer?
         var reachable = false
+        /// Monotonic seconds when a heartbeat last succeeded.
+        var lastAnswerAt: Double = -.infinity
         var lastError: String?
         var lastLogged: Double = -.infinity
         var stopping = false
@@ -114,7 +116,12 @@ public final class ClusterNode: Sendable {
     }
 
     /// Whether the last heartbeat reached the database.
-    public var isReachable: Bool { self.state.withLock { $0.reachable } }
+    public var isReachable: Bool { self.view.reachable }
+
+    /// How long without a successful heartbeat makes the database count as unreachable, also
+    /// while a heartbeat is still waiting for its answer (a database that hangs, a link that
+    /// drops every packet).
+    public static let unansweredAfter = 5.0
 
     /// Sets the plugins of this node's folder (name → content hash); sent with the next heartbeat.
     public func setPlugins(_ plugins: [String: String]) {
@@ -126,7 +133,14 @@ public final class ClusterNode: Sendable {
 
     /// What the last heartbeat learned.
     public var view: (answer: HeartbeatAnswer?, plugins: [String: String], reachable: Bool, error: String?) {
-        self.state.withLock { ($0.answer, $0.plugins, $0.reachable, $0.lastError) }
+        let now = Self.monotonicSeconds()
+        return self.state.withLock { state in
+            let silent = now - state.lastAnswerAt
+            guard state.reachable, silent >= Self.unansweredAfter else {
+                return (state.answer, state.plugins, state.reachable, state.lastError)
+            }
+            return (state.answer, state.plugins, false, "no answer to this node's heartbeat for \(Int(silent)) s")
+        }
     }
 
     /// This node's name.
@@ -204,6 +218,7 @@ public final class ClusterNode: Sendable {
         let (gained, lost, deadline) = self.state.withLock { state -> ([String], [String], Double) in
             let wasReachable = state.reachable
             state.reachable = true
+            state.lastAnswerAt = Self.monotonicSeconds()
             state.lastError = nil
             if !wasReachable, state.lastLogged > -.infinity {
                 self.logger.notice("cluster: PostgreSQL reachable again")

@@ -9,8 +9,9 @@ public import PostgresNIO
 import Glibc
 #endif
 
-/// Opens connections to one database: TCP keepalives on (a silent peer is noticed in about 11 s),
-/// TLS as `sslmode` says, and failures turned into messages that say what to do.
+/// Opens connections to one database: TCP keepalives on and a user timeout (a silent peer is
+/// noticed in about 11 s, idle or not), TLS as `sslmode` says, and failures turned into messages
+/// that say what to do.
 public struct PostgresConnector: Sendable {
     public let url: PostgresURL
     let password: String?
@@ -52,6 +53,10 @@ public struct PostgresConnector: Sendable {
             .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPIDLE)), value: 5)
             .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPINTVL)), value: 2)
             .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_KEEPCNT)), value: 3)
+            // Keepalives only probe an idle connection: data sent and never acknowledged (a query
+            // into a link that drops everything) closes the connection after 10 s instead of
+            // being retransmitted for many minutes.
+            .channelOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_USER_TIMEOUT)), value: 10_000)
         let url = self.url
         let password = self.password
         let logger = self.logger

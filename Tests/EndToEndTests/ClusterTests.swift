@@ -329,6 +329,35 @@ struct ClusterTests {
         #expect(counts == ["p0": 1, "p1": 1, "p2": 1, "p3": 1], "status-change to critical per plugin: \(counts)")
     }
 
+    /// A database that stops answering (its processes frozen: connections stay open, queries
+    /// wait) is noticed although no call fails: `/healthz` turns 503, and back when it answers.
+    @Test(.timeLimit(.minutes(3))) func aDatabaseThatStopsAnsweringIsNoticed() throws {
+        let server = try PrivatePostgres()
+        defer {
+            try? server.signalServer(SIGCONT)
+            server.close()
+        }
+        try TestPostgres.psql(server.url, "CREATE DATABASE beacon_hang")
+        let store = server.url.replacingOccurrences(of: "/postgres", with: "/beacon_hang")
+        let cluster = try TestCluster(nodes: 1, plugins: plugins(2, schedule: "200ms"), store: store)
+        defer { cluster.stopAll() }
+        let node = try cluster.node(0)
+        try #require(cluster.settled(names(2), most: 2) != nil)
+        #expect(try httpGet(port: node.port, "/healthz").status == 200)
+        try server.signalServer(SIGSTOP)
+        let frozen = Date()
+        let degraded = waitFor(seconds: 30) { () -> String? in
+            guard let answer = try? httpGet(port: node.port, "/healthz"), answer.status == 503 else { return nil }
+            return answer.body
+        }
+        #expect(degraded?.contains("no answer to this node's heartbeat") == true, "\(degraded ?? "no 503")\n\(node.log.suffix(2000))")
+        print("a frozen database noticed after \(String(format: "%.1f", Date().timeIntervalSince(frozen))) s")
+        #expect(node.waitForLog("could not be confirmed in time", seconds: 10))
+        try server.signalServer(SIGCONT)
+        #expect(waitFor(seconds: 45) { (try? httpGet(port: node.port, "/healthz"))?.status == 200 ? true : nil } == true,
+                "\(node.log.suffix(2000))")
+    }
+
     @Test(.timeLimit(.minutes(3))) func aPluginAddedOnOneNodeIsStreamedByEveryNode() throws {
         let cluster = try TestCluster(nodes: 3, plugins: plugins(3, schedule: "200ms"))
         defer { cluster.stopAll() }

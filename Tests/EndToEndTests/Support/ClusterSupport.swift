@@ -79,6 +79,24 @@ final class PrivatePostgres {
     }
 
     func stopServer() throws { try self.run("\(control) -m fast stop") }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the server and every process of it: connections
+    /// stay open, and nothing answers.
+    func signalServer(_ signal: Int32) throws {
+        guard let range = control.range(of: "-D "),
+            let folder = control[range.upperBound...].split(separator: " ").first,
+            let text = try? String(contentsOfFile: "\(folder)/postmaster.pid", encoding: .utf8),
+            let postmaster = text.split(separator: "\n").first.flatMap({ Int32($0) })
+        else { throw TestFailure("the server's pid is unknown (\(control))") }
+        var pids = [postmaster]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 1, Int32(fields[1]) == postmaster
+            else { continue }
+            pids.append(pid)
+        }
+        for pid in pids { kill(pid, signal) }
+    }
     func startServer() throws { try self.run("\(control) start") }
 
     private func run(_ command: String) throws {
