@@ -29,6 +29,14 @@ public final class PostgresEventStore: EventStore {
         self.measureSize()
     }
 
+    /// Checks, creating and changing nothing, that the database behind `connector` can be used
+    /// (for `--check-config`); throws what ``init(connector:)`` would.
+    public static func check(connector: PostgresConnector) throws(StoreError) {
+        let link = PostgresLink(connector: connector)
+        defer { link.close() }
+        try PostgresSchema.check(link)
+    }
+
     /// Closes both connections.
     public func close() {
         self.writes.close()

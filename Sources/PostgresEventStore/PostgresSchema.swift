@@ -103,34 +103,51 @@ enum PostgresSchema {
     /// Creates or migrates the schema. Refuses a database of a newer Beacon, and one whose
     /// `beacon_meta` is not Beacon's.
     static func migrate(_ link: PostgresLink) throws(StoreError) {
-        let target = link.connector.url.description
         let found: Int? = try link.transaction { connection -> Int? in
             try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))")
-            let exists = try connection.run("SELECT to_regclass('beacon_meta') IS NOT NULL")
-            guard let row = exists.first, try row.decode(Bool.self) else {
+            guard let version = try self.version(on: connection) else {
                 for statement in migrations.joined() { try connection.run(PostgresQuery(unsafeSQL: statement)) }
                 try connection.run("UPDATE beacon_meta SET schema_version = \(Int32(latest))")
                 return nil
             }
-            let version: Int
-            do {
-                guard let row = try connection.run("SELECT schema_version FROM beacon_meta").first else { return -1 }
-                version = Int(try row.decode(Int32.self))
-            } catch {
-                return -1
-            }
-            guard version <= latest else { return version }
+            guard version >= 0, version <= latest else { return version }
             for step in version..<latest {
                 for statement in migrations[step] { try connection.run(PostgresQuery(unsafeSQL: statement)) }
                 try connection.run("UPDATE beacon_meta SET schema_version = \(Int32(step + 1))")
             }
             return version
         }
-        if let found, found < 0 {
-            throw StoreError(.notAStore, "\(target): the table beacon_meta is not a Beacon store's; use another database")
+        if let refusal = self.refusal(found, target: link.connector.url.description) { throw refusal }
+    }
+
+    /// Checks, changing nothing, that the database can be opened: reachable, the login accepted,
+    /// and either without Beacon's tables or with those of this version or an older one.
+    static func check(_ link: PostgresLink) throws(StoreError) {
+        let found = try link.with { connection in try self.version(on: connection) }
+        if let refusal = self.refusal(found, target: link.connector.url.description) { throw refusal }
+    }
+
+    /// The database's schema version: nil without Beacon's tables, -1 when `beacon_meta` is not Beacon's.
+    private static func version(on connection: PostgresConnection) throws -> Int? {
+        let exists = try connection.run("SELECT to_regclass('beacon_meta') IS NOT NULL")
+        guard let row = exists.first, try row.decode(Bool.self) else { return nil }
+        do {
+            guard let row = try connection.run("SELECT schema_version FROM beacon_meta").first else { return -1 }
+            return Int(try row.decode(Int32.self))
+        } catch {
+            return -1
         }
-        if let found, found > latest {
-            throw StoreError(.newerSchema, "\(target) was written by a newer Beacon (schema version \(found); this one knows up to \(latest)); run that version or a newer one")
+    }
+
+    /// Why a database with schema version `found` cannot be used, or nil.
+    private static func refusal(_ found: Int?, target: String) -> StoreError? {
+        guard let found else { return nil }
+        if found < 0 {
+            return StoreError(.notAStore, "\(target): the table beacon_meta is not a Beacon store's; use another database")
         }
+        if found > latest {
+            return StoreError(.newerSchema, "\(target) was written by a newer Beacon (schema version \(found); this one knows up to \(latest)); run that version or a newer one")
+        }
+        return nil
     }
 }

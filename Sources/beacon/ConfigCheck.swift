@@ -20,7 +20,7 @@ struct ConfigCheck {
         }
         let settings = ServeSettings(commandLine: commandLine, configFile: reading?.values ?? [:])
 
-        if let problem = StoreSetup.problem(settings.store) { problems.append(problem) }
+        if let problem = StoreSetup.problem(settings.store, passwordFile: settings.storePasswordFile) { problems.append(problem) }
 
         // Without a usable `plugins` setting the folder checked would not be the one meant.
         let folderUnknown = commandLine[.plugins] == nil && reading?.unusable.contains(.plugins) == true

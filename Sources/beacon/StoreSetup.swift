@@ -47,11 +47,20 @@ enum StoreSetup {
         return ProcessInfo.processInfo.environment["PGPASSWORD"]
     }
 
-    /// What is wrong with the store for `--check-config` (an existing file is opened read-only), or nil.
-    static func problem(_ location: StoreLocation) -> String? {
-        guard case .sqlite(let path) = location else { return nil }
+    /// What is wrong with the store for `--check-config`, or nil: an existing file is opened
+    /// read-only; a database is connected to and its tables' version read, nothing created.
+    static func problem(_ location: StoreLocation, passwordFile: String?) -> String? {
         do {
-            try SQLiteEventStore.check(path: path)
+            switch location {
+            case .memory:
+                return nil
+            case .sqlite(let path):
+                try SQLiteEventStore.check(path: path)
+            case .postgres(let url):
+                let quiet = Logger(label: "beacon.check-config") { _ in SwiftLogNoOpLogHandler() }
+                let password = try self.password(for: url, file: passwordFile)
+                try PostgresEventStore.check(connector: PostgresConnector(url: url, password: password, logger: quiet))
+            }
             return nil
         } catch {
             return error.description

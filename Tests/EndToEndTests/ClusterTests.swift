@@ -422,6 +422,7 @@ struct ClusterTests {
             (wrongPassword, "refused the login"),
             (missing, "database \"no_such_database\" does not exist"),
             ("postgres://beacon@127.0.0.1:1/beacon", "cannot reach PostgreSQL"),
+            (url + "?sslmode=require", "does not offer TLS, which sslmode=require requires"),
         ]
         for (store, message) in cases {
             let result = try BeaconCommand.run(["serve", "--plugins", folder.url.path, "--port", "0", "--store", store])
@@ -430,6 +431,16 @@ struct ClusterTests {
             #expect(said.contains(message), "\(said)")
             #expect(!said.contains(":wrong@"), "the password is not logged")
         }
+        // --check-config connects and reads the tables' version, creating nothing.
+        let checked = try BeaconCommand.run(["serve", "--plugins", folder.url.path, "--check-config", "--store", missing])
+        #expect(checked.status == 1 && checked.errors.contains("database \"no_such_database\" does not exist"), "\(checked.errors)")
+        let fresh = try TestPostgres.createDatabase()
+        let good = try BeaconCommand.run(["serve", "--plugins", folder.url.path, "--check-config", "--store", fresh])
+        #expect(good.status == 0, "\(good.errors)")
+        #expect(try TestPostgres.psql(fresh, "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'beacon%'") == "0\n")
+        try TestPostgres.psql(fresh, "CREATE TABLE beacon_meta (x integer)")
+        let foreign = try BeaconCommand.run(["serve", "--plugins", folder.url.path, "--check-config", "--store", fresh])
+        #expect(foreign.status == 1 && foreign.errors.contains("is not a Beacon store's"), "\(foreign.errors)")
         let bad = try BeaconCommand.run(["serve", "--plugins", folder.url.path, "--store", "postgres://nobody/db"])
         #expect(bad.status != 0)
         #expect((bad.output + bad.errors).contains("names no user"), "\(bad.errors)")
