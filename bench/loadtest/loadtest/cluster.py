@@ -1,4 +1,4 @@
-"""cluster: three beacon nodes on one PostgreSQL: cross-node delivery latency and kill -9 failover.
+"""cluster: three beacon nodes on one PostgreSQL: cross-node delivery latency, kill -9 failover, fan-out.
 
 Needs a PostgreSQL server: its URL in $BEACON_TEST_POSTGRES_URL, as scripts/with-postgres sets it
 (`scripts/with-postgres bench/run cluster`). Each run makes a database of its own there.
@@ -14,7 +14,12 @@ node waits for a new event of each plugin the killed node led, from another node
 the kill to the first event of the last moved plugin is the trial's failover time. The node is
 started again and the plugins spread again before the next trial. Prints the median and the worst.
 
-Exit status 0 when every trial saw every moved plugin again, 1 when not, 2 on setup errors.
+Fan-out (with --fanout-subscribers): that many subscribers on each of three nodes, every event
+counted, and each node's CPU per event beside one node alone; see loadtest/cluster_fanout.py.
+--plugins 0 and --trials 0 skip the other two parts.
+
+Exit status 0 when every trial saw every moved plugin again and every fan-out event was delivered,
+1 when not, 2 on setup errors.
 """
 
 import asyncio
@@ -26,6 +31,7 @@ import subprocess
 import time
 import urllib.request
 
+from . import cluster_fanout
 from .options import bounded
 from .procfs import child_pids, cpu_seconds, load_average
 from .repo import HOST, SetupError, binary
@@ -43,11 +49,18 @@ end
 
 
 def add_arguments(parser):
-    bounded(parser, "--plugins", 3, 5000, type=int, default=1000, help="plugins of the delivery run")
+    bounded(parser, "--plugins", 0, 5000, type=int, default=1000, help="plugins of the delivery run; 0 skips it")
     bounded(parser, "--every", 0.05, 60, type=float, default=1.0, help="their schedule, in seconds")
     bounded(parser, "--seconds", 2, 600, type=float, default=20, help="how long the subscribers read")
     bounded(parser, "--trials", 0, 100, type=int, default=20, help="kill -9 failover trials")
     bounded(parser, "--failover-plugins", 3, 1000, type=int, default=30, help="plugins of the failover trials")
+    cluster_fanout.add_arguments(parser)
+
+
+def check(args):
+    if 0 < args.plugins < 3:
+        return "--plugins must be 0 (no delivery run) or from 3 to 5000"
+    return cluster_fanout.check(args)
 
 
 def psql(url, command):
@@ -253,10 +266,15 @@ def run(args):
     if not admin_url:
         raise SetupError("no PostgreSQL: run it as `scripts/with-postgres bench/run cluster ...`")
     binary("beacon", args)
+    if args.fanout_subscribers:
+        binary("beacon-bench", args)
+    args.no_build = True  # built once, above
     print(f"cluster: PostgreSQL {admin_url.split('@', 1)[-1]}; load {load_average()}")
-    ok = delivery(args, admin_url)
+    ok = delivery(args, admin_url) if args.plugins else True
     if args.trials:
         ok = failover(args, admin_url) and ok
+    if args.fanout_subscribers:
+        ok = cluster_fanout.run(args, admin_url) and ok
     print("verdict: " + ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 

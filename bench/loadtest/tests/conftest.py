@@ -27,9 +27,11 @@ def binaries():
 
 @pytest.fixture
 def run_tool(binaries):
-    """Runs `bench/run ARGS...` with the built binaries (never building), within `timeout` seconds."""
-    def run(tool, *arguments, timeout=120):
+    """Runs `bench/run ARGS...` with the built binaries (never building), within `timeout` seconds;
+    `beside_postgres` runs it under scripts/with-postgres, which starts a PostgreSQL server for it."""
+    def run(tool, *arguments, timeout=120, beside_postgres=False):
         environment = dict(os.environ, **binaries)
-        return subprocess.run([sys.executable, str(RUN), tool, "--no-build", *arguments], capture_output=True,
-                              text=True, timeout=timeout, env=environment, cwd=ROOT)
+        prefix = [str(ROOT / "scripts" / "with-postgres")] if beside_postgres else []
+        return subprocess.run([*prefix, sys.executable, str(RUN), tool, "--no-build", *arguments],
+                              capture_output=True, text=True, timeout=timeout, env=environment, cwd=ROOT)
     return run

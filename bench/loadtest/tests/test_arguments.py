@@ -139,3 +139,24 @@ def test_http_checks_spreads_the_paths():
 
 def test_http_checks_refuses_more_than_all_plugins(capsys):
     assert "add up to more than 100" in usage_error(capsys, "http-checks", "--slow-percent", "60", "--never-percent", "50")
+
+
+def test_cluster_fanout_is_off_unless_asked_and_its_defaults():
+    args = cli.parse(["cluster"])
+    assert (args.plugins, args.trials, args.fanout_subscribers) == (1000, 20, 0)
+    args = cli.parse(["cluster", "--plugins", "0", "--trials", "0", "--fanout-subscribers", "15000"])
+    assert (args.fanout_plugins, args.fanout_every, args.fanout_seconds, args.fanout_drain, args.fanout_ramp) == \
+        (6, 0.2, 20.0, 15.0, 1000.0)
+    assert args.fanout_single == ["memory", "postgres"]
+    assert cli.parse(["cluster", "--fanout-single", "none"]).fanout_single == []
+    assert cli.parse(["cluster", "--fanout-single", " postgres "]).fanout_single == ["postgres"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--plugins", "2"], "--plugins must be 0 (no delivery run) or from 3 to 5000"),
+    (["--fanout-subscribers", "19001"], "--fanout-subscribers must be from 0 to 19000"),
+    (["--fanout-single", "sqlite"], "--fanout-single: memory, postgres, memory,postgres or none"),
+    (["--fanout-every", "0.01"], "--fanout-every must be from 0.05 to 60"),
+])
+def test_cluster_refuses_what_it_cannot_run(capsys, argv, message):
+    assert message in usage_error(capsys, "cluster", *argv)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from loadtest import cli, fanout, plugin_scale, procfs, reconnect_storm
+from loadtest import cli, cluster_fanout, fanout, plugin_scale, procfs, reconnect_storm
 from loadtest.beacon_bench import Load, read_report
 from loadtest.repo import SetupError, deployed_tunables, now_plugin
 from loadtest.server import metric_sum
@@ -171,3 +171,38 @@ def row(lines, label):
     """The cells of the table row starting with `label`."""
     found = next(line for line in lines if line.startswith(f"| {label}"))
     return [cell.strip() for cell in found.strip("|").split("|")]
+
+
+def test_fanout_subscribers_are_dealt_round_robin_over_the_streams():
+    assert cluster_fanout.per_stream(14, ["f0", "f1", "f2", "f3"]) == {"f0": 4, "f1": 4, "f2": 3, "f3": 3}
+    committed = {"f0": [1, 4], "f1": [2], "f2": [3, 5, 6]}  # f3 committed nothing
+    assert cluster_fanout.expected_events(14, ["f0", "f1", "f2", "f3"], committed) == 4 * 2 + 4 * 1 + 3 * 3
+
+
+def test_fanout_seq_gaps():
+    assert cluster_fanout.gaps([7, 8, 9]) == 0
+    assert cluster_fanout.gaps([7, 9, 12]) == 3
+    assert cluster_fanout.gaps([]) == 0
+
+
+def fanout_report(**changes):
+    report = {"connected": 10, "open_at_end": 10, "closed_by_server": 0, "id_regressions": 0, "events": 400,
+              "latency_ms": {"samples": 300}, "server": {"cpu_s": 0.004}}
+    report.update(changes)
+    return report
+
+
+def test_a_fanout_node_proves_delivery_only_with_every_count_right():
+    assert cluster_fanout.node_problems(fanout_report(), 10, 300) == []
+    assert cluster_fanout.node_problems(fanout_report(), 10, 301) == \
+        ["300 events with t counted, 301 committed × subscribers"]
+    assert cluster_fanout.node_problems(fanout_report(open_at_end=9, closed_by_server=1), 10, 300) == \
+        ["10 connected and 9 open of 10", "1 closed by the server"]
+    assert cluster_fanout.node_problems(fanout_report(id_regressions=2), 10, 300) == ["2 ids that did not go up"]
+    assert cluster_fanout.node_problems(None, 10, 300) == ["beacon-bench gave no report"]
+
+
+def test_fanout_cpu_per_million_events_of_nodes_together():
+    reports = [fanout_report(), fanout_report(events=600, server={"cpu_s": 0.011})]
+    assert cluster_fanout.cpu_per_million(reports) == pytest.approx(15.0)
+    assert math.isnan(cluster_fanout.cpu_per_million([fanout_report(events=0)]))

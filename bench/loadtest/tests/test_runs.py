@@ -118,3 +118,18 @@ def test_dashboard(run_tool):
     assert len(loads) == 2, out
     assert all(int(requests) >= 1 and 1 <= int(most) <= 4 for requests, most in loads), loads
     assert re.search(r"^first render: \d+ ms \(\d+-\d+\)", out, re.M), out
+
+
+def test_cluster_fanout_counts_every_event_beside_one_node(run_tool):
+    out = passed(run_tool("cluster", "--plugins", "0", "--trials", "0", "--fanout-subscribers", "40",
+                          "--fanout-plugins", "3", "--fanout-seconds", "2", "--fanout-drain", "2",
+                          "--fanout-ramp", "200", "--fanout-single", "memory", timeout=240, beside_postgres=True))
+    assert "fan-out, 3 nodes on PostgreSQL: 40 subscribers per node on 3 plugins' streams (13-14 each)" in out
+    assert "fan-out, 1 node, --store memory: 40 subscribers per node" in out
+    assert out.count("every event delivered: yes") == 2, out
+    assert "witnesses: 9 of 9 saw exactly those ids" in out and "witnesses: 3 of 3 saw exactly those ids" in out
+    delivered = re.findall(r"40/40 open; ([\d,]+) of ([\d,]+) events with t delivered", out)
+    assert len(delivered) == 4 and all(got == wanted and int(got) >= 40 for got, wanted in delivered), delivered
+    assert re.search(r"fan-out: CPU s per 1M events delivered, per node: cluster [\d.]+, memory [\d.]+; "
+                     r"cluster / memory [\d.]+ \(target ≤ 1.3\)", out), out
+    assert "verdict: ok" in out
