@@ -162,7 +162,7 @@ def set_schedule(nodes, streams, schedule, gate):
 
 async def run_load(load):
     """Runs one `beacon-bench load` to its end (killed if cancelled or late); returns its report,
-    with `opened`: the monotonic time its window opened, at the latest (it started a little after)."""
+    with `opened`: the monotonic time its window opened, less the few milliseconds beacon-bench took to start."""
     launched = time.monotonic()
     process = await asyncio.create_subprocess_exec(*load.command, stdout=asyncio.subprocess.PIPE,
                                                    stderr=asyncio.subprocess.PIPE)
