@@ -15,7 +15,10 @@ import Synchronization
 /// read follows every (re)connect.
 public final class ClusterFeed: Sendable {
     static let pollInterval = 1.0
-    static let readLimit = 10_000
+    /// Events per read (more are read in further reads). Small enough that PostgreSQL reads them
+    /// through the id index also before it has statistics of a new table; with 10,000 it chose
+    /// to scan the whole table.
+    static let readLimit = 1_000
 
     struct State {
         var reading = false
@@ -32,12 +35,18 @@ public final class ClusterFeed: Sendable {
     private let logger: Logger
     private let queue = DispatchQueue(label: "beacon-cluster-feed")
     private let state = Mutex(State())
+    /// Each stream's level as its newest event read has it: (level name or nil, since in Unix ms).
+    private let levels = Mutex([String: (status: String?, sinceMilliseconds: Int64)]())
 
     public init(store: PostgresEventStore, hub: EventHub, logger: Logger) {
         self.store = store
         self.hub = hub
         self.logger = logger
     }
+
+    /// Each plugin's level as its newest committed event has it, for plugins whose events carry
+    /// one: what its leader had when it committed them, without waiting for the leader's entry.
+    public var latestLevels: [String: (status: String?, sinceMilliseconds: Int64)] { self.levels.withLock { $0 } }
 
     /// Whether the listening connection is up.
     public var isListening: Bool { self.state.withLock { $0.listening.map { !$0.isClosed } ?? false } }
@@ -84,6 +93,11 @@ public final class ClusterFeed: Sendable {
                 while true {
                     let found = try self.store.events(after: self.hub.lastId, streams: nil, limit: Self.readLimit)
                     for event in found.events { self.hub.publishCommitted(event) }
+                    self.levels.withLock { levels in
+                        for event in found.events {
+                            if let since = event.statusSince { levels[event.stream] = (event.status, since) }
+                        }
+                    }
                     if found.events.count < Self.readLimit { break }
                 }
                 self.state.withLock { $0.failing = false }

@@ -199,32 +199,56 @@ final class ClusterRun: Sendable {
     /// The levels of every plugin of the cluster: the leaders', over `local` for plugins led elsewhere.
     func levels(local: [String: PluginLevel]) -> [String: PluginLevel] {
         var levels = local
-        for (name, item) in self.remoteEntries() { levels[name] = item.level }
+        let remote = self.remoteEntries()
+        for (name, item) in remote { levels[name] = item.level }
+        // Plugins led elsewhere whose leader has published no entry yet: their newest event's level.
+        for (name, newest) in self.feed.latestLevels where remote[name] == nil && levels[name] != nil && !self.node.mayRun(name) {
+            levels[name] = PluginLevel(storedStatus: newest.status, sinceMilliseconds: newest.sinceMilliseconds)
+        }
         return levels
     }
 
     /// Entries other nodes published of plugins that this node does not lead now and that have
-    /// a live leader.
+    /// a live leader. The level in them is the one of the plugin's newest committed event (read
+    /// as it comes, while entries are exchanged every few seconds); the summary stays only when
+    /// the entry's level is that one.
     private func remoteEntries() -> [String: (entry: JSONValue, level: PluginLevel)] {
         let leaders = self.node.view.answer?.leaders ?? [:]
         let me = self.node.name
+        let committed = self.feed.latestLevels
         var remote: [String: (entry: JSONValue, level: PluginLevel)] = [:]
         for (name, item) in self.states.entries where item.node != me && leaders[name]?.node != nil && !self.node.mayRun(name) {
-            guard let entry = JSONValue(json: Array(item.entry.utf8)), case .object(let fields) = entry else { continue }
-            let since: Double? = switch fields["status_since"] {
-            case .number(let since): since
-            case .integer(let since): Double(since)
-            default: nil
+            guard let entry = JSONValue(json: Array(item.entry.utf8)), case .object(var fields) = entry else { continue }
+            let published = Self.level(in: fields)
+            var level = published
+            if let newest = committed[name] {
+                level = PluginLevel(storedStatus: newest.status, sinceMilliseconds: newest.sinceMilliseconds)
+                if level.status == published.status, level.sinceMilliseconds == published.sinceMilliseconds {
+                    level.summary = published.summary
+                }
             }
-            var level = PluginLevel()
-            if let since {
-                let status: String? = if case .string(let status) = fields["status"] { status } else { nil }
-                level = PluginLevel(storedStatus: status, sinceMilliseconds: Int64((since * 1000).rounded()))
-            }
-            if case .string(let summary) = fields["summary"] { level.summary = summary }
-            remote[name] = (entry, level)
+            fields["status"] = level.storedStatus.map(JSONValue.string) ?? .null
+            fields["summary"] = level.summary.map(JSONValue.string) ?? .null
+            fields["status_since"] = level.since.map(JSONValue.number) ?? .null
+            remote[name] = (.object(fields), level)
         }
         return remote
+    }
+
+    /// The level an entry shows.
+    private static func level(in fields: [String: JSONValue]) -> PluginLevel {
+        let since: Double? = switch fields["status_since"] {
+        case .number(let since): since
+        case .integer(let since): Double(since)
+        default: nil
+        }
+        var level = PluginLevel()
+        if let since {
+            let status: String? = if case .string(let status) = fields["status"] { status } else { nil }
+            level = PluginLevel(storedStatus: status, sinceMilliseconds: Int64((since * 1000).rounded()))
+        }
+        if case .string(let summary) = fields["summary"] { level.summary = summary }
+        return level
     }
 
     /// What `/plugins` adds to plugin `name`'s entry.

@@ -259,7 +259,6 @@ struct ClusterTests {
         // Every run of p0 commits one event (its level never changes): each node's counts of
         // the cluster's runs are at least these, once the counts were exchanged.
         let committedRuns = try cluster.committed().filter { $0.stream == "p0" }.count
-        usleep(2_500_000)
         for index in 0..<3 {
             let port = try cluster.node(index).port
             // Runs are counted by each plugin's leader: a node that leads two of the six shows
@@ -284,9 +283,13 @@ struct ClusterTests {
             let metrics = try httpGet(port: port, "/metrics").body
             #expect(metrics.contains("beacon_plugin_status{plugin=\"p0\"} 2"), "node\(index)")
             #expect(metrics.contains("beacon_plugin_status{plugin=\"p5\"} 0"), "node\(index)")
-            let runsLine = metrics.split(separator: "\n").first { $0.hasPrefix("beacon_cluster_check_runs_total{plugin=\"p0\"} ") }
-            let clusterRuns = runsLine.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
-            #expect(clusterRuns >= committedRuns, "node\(index): \(runsLine ?? "no beacon_cluster_check_runs_total for p0"), \(committedRuns) committed")
+            let clusterRuns = { () -> Int in
+                let text = (try? httpGet(port: port, "/metrics").body) ?? ""
+                let line = text.split(separator: "\n").first { $0.hasPrefix("beacon_cluster_check_runs_total{plugin=\"p0\"} ") }
+                return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+            }
+            let counted = waitFor(seconds: 30) { clusterRuns() >= committedRuns ? true : nil }
+            #expect(counted == true, "node\(index): beacon_cluster_check_runs_total for p0 \(clusterRuns()), \(committedRuns) committed")
             let detail = json(try httpGet(port: port, "/plugins/p0").body) as? [String: Any]
             #expect((detail?["runs"] as? Int ?? 0) >= committedRuns && detail?["status"] as? String == "critical" && detail?["history"] is [Any])
         }
