@@ -342,8 +342,11 @@ def test_follows_the_color_scheme(browser, plugins, beacon_server):
 
     try:
         for scheme in ("light", "dark"):
+            # Reduced motion: no border-color transition, so the colors read are the final ones
+            # (a card that just took its level would otherwise be read mid-way from grey to red).
             browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                                    {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+                                    {"features": [{"name": "prefers-color-scheme", "value": scheme},
+                                                  {"name": "prefers-reduced-motion", "value": "reduce"}]})
             page, card, stripe = (rgb(c) for c in colors())
             brightness = sum(page) / 3
             assert (brightness > 200) if scheme == "light" else (brightness < 60), (scheme, page)
