@@ -64,8 +64,6 @@ public final class ClusterStates: Sendable {
             try self.store.publishCounts(changedCounts, nodeId: nodeId)
             self.state.withLock { state in
                 for (plugin, count) in changedCounts { state.publishedCounts[plugin] = count }
-            }
-            self.state.withLock { state in
                 for (plugin, entry) in changed { state.published[plugin] = entry }
                 // Plugins led elsewhere now are published again when this node leads them again.
                 state.published = state.published.filter { entries[$0.key] != nil }

@@ -25,6 +25,8 @@ final class ClusterRun: Sendable {
     private let warned = Mutex<Set<String>>([])
     private let checks = Mutex<(any DispatchSourceTimer)?>(nil)
     private let exchange = Mutex<(any DispatchSourceTimer)?>(nil)
+    /// The entries other nodes published, parsed once per exchange (never on an event loop).
+    private let published = Mutex([String: PublishedEntry]())
 
     init(store: PostgresEventStore, hub: EventHub, directory: String, logger: Logger) {
         self.hub = hub
@@ -152,6 +154,17 @@ final class ClusterRun: Sendable {
             entries[status.name] = String(decoding: StatusJSON.encode(status), as: UTF8.self)
         }
         self.states.exchange(entries, counts: Self.counts(statuses), nodeId: nodeId, node: self.node.name)
+        let me = self.node.name
+        let before = self.published.withLock { $0 }
+        var parsed: [String: PublishedEntry] = [:]
+        for (name, item) in self.states.entries where item.node != me {
+            if let kept = before[name], kept.version == item.version {
+                parsed[name] = kept
+            } else if let entry = JSONValue(json: Array(item.entry.utf8)), case .object(let fields) = entry {
+                parsed[name] = PublishedEntry(version: item.version, fields: fields, level: Self.level(in: fields))
+            }
+        }
+        self.published.withLock { $0 = parsed }
     }
 
     /// This node's counts of its runs of each plugin it ran.
@@ -214,12 +227,11 @@ final class ClusterRun: Sendable {
     /// the entry's level is that one.
     private func remoteEntries() -> [String: (entry: JSONValue, level: PluginLevel)] {
         let leaders = self.node.view.answer?.leaders ?? [:]
-        let me = self.node.name
         let committed = self.feed.latestLevels
         var remote: [String: (entry: JSONValue, level: PluginLevel)] = [:]
-        for (name, item) in self.states.entries where item.node != me && leaders[name]?.node != nil && !self.node.mayRun(name) {
-            guard let entry = JSONValue(json: Array(item.entry.utf8)), case .object(var fields) = entry else { continue }
-            let published = Self.level(in: fields)
+        for (name, item) in self.published.withLock({ $0 }) where leaders[name]?.node != nil && !self.node.mayRun(name) {
+            var fields = item.fields
+            let published = item.level
             var level = published
             if let newest = committed[name] {
                 level = PluginLevel(storedStatus: newest.status, sinceMilliseconds: newest.sinceMilliseconds)
@@ -291,6 +303,14 @@ final class ClusterRun: Sendable {
         let reason = view.error ?? "the connection that receives new events is down"
         return Array("{\"status\":\"degraded\",\"reason\":\(JSONText.quoted("PostgreSQL unreachable: \(reason)"))}".utf8)
     }
+}
+
+/// An entry another node published, as read at one exchange.
+struct PublishedEntry: Sendable {
+    var version: Int64
+    var fields: [String: JSONValue]
+    /// The level the entry shows.
+    var level: PluginLevel
 }
 
 /// A plugin's leader and file hashes, as `/plugins` shows them on a cluster node.
